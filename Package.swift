@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+// SwiftVision: a TorchVision-style computer-vision toolkit for Linux CPUs.
+// Layering (each arrow is an allowed import), see Docs/DESIGN.md:
+//   VisionCLI -> SwiftVision -> Models -> NN -> Tensors -> CBLAS
+//                               Models -> Checkpoints -> Tensors
+//                               Datasets -> Transforms -> ImageIO -> CImageCodecs
+//                               Datasets, Transforms -> Tensors
+import PackageDescription
+
+let package = Package(
+    name: "SwiftVision",
+    products: [
+        .library(name: "SwiftVision", targets: ["SwiftVision"]),
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .executable(name: "vision", targets: ["VisionCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, zlib1g-dev). No unsafe flags anywhere in libraries.
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // C shim over libjpeg + libpng: libjpeg's error exit needs setjmp, which Swift cannot call.
+        .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]),
+
+        .target(name: "Tensors", dependencies: ["CBLAS"]),
+        .target(name: "Checkpoints", dependencies: ["Tensors"]),
+        .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
+        .target(name: "Transforms", dependencies: ["ImageIO", "Tensors"]),
+        .target(name: "SwiftVision", dependencies: ["Tensors", "Checkpoints", "ImageIO", "Transforms"]),
+        .executableTarget(
+            name: "VisionCLI",
+            dependencies: ["SwiftVision", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Transforms"], resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,5 @@
+// The umbrella module: `import SwiftVision` brings in every layer of the toolkit.
+@_exported import Checkpoints
+@_exported import ImageIO
+@_exported import Tensors
+@_exported import Transforms

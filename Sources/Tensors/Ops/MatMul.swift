@@ -1,0 +1,138 @@
+// Matrix products through OpenBLAS's cblas_sgemm: matmul with PyTorch's rank rules (1-D, 2-D,
+// batched with broadcast batch dimensions), bmm, and linear. Transposes are passed to GEMM as flags
+// (never materialised), including in the backward passes.
+
+import CBLAS
+
+/// C (m×n) = alpha · op(A) · op(B) + beta · C on row-major buffers; op(A) is m×k, op(B) is k×n.
+@inlinable
+public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                  _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
+                  beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
+    Threading.ensureConfigured()
+    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+}
+
+extension Tensor {
+    /// Matrix product with PyTorch's `matmul` semantics.
+    public func matmul(_ other: Tensor) -> Tensor {
+        guard rank >= 1, other.rank >= 1 else {
+            fatalError("SwiftVision: matmul needs tensors with at least 1 dimension, got \(describe(shape)) and \(describe(other.shape))")
+        }
+        if rank == 1 && other.rank == 1 {
+            return unsqueeze(0).matmul(other.unsqueeze(1)).reshape([])
+        }
+        if rank == 1 { return unsqueeze(0).matmul(other).squeeze(-2) }
+        if other.rank == 1 { return matmul(other.unsqueeze(1)).squeeze(-1) }
+        return Tensor.gemm(self, other, transposeA: false, transposeB: false)
+    }
+
+    /// Batched matrix product of two 3-D tensors (PyTorch's `bmm`).
+    public func bmm(_ other: Tensor) -> Tensor {
+        guard rank == 3, other.rank == 3, shape[0] == other.shape[0] else {
+            fatalError("SwiftVision: bmm expects two 3-D tensors with the same batch size, got \(describe(shape)) and \(describe(other.shape))")
+        }
+        return Tensor.gemm(self, other, transposeA: false, transposeB: false)
+    }
+
+    /// `op(a) · op(b)` over the last two dimensions, with broadcast batch dimensions; `op` transposes
+    /// the last two dimensions when its flag is set (a GEMM flag, not a copy).
+    public static func gemm(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+        guard a.rank >= 2, b.rank >= 2 else {
+            fatalError("SwiftVision: gemm expects tensors with at least 2 dimensions, got \(describe(a.shape)) and \(describe(b.shape))")
+        }
+        let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        let (m, k) = transposeA ? (ac, ar) : (ar, ac)
+        let (k2, n) = transposeB ? (bc, br) : (br, bc)
+        guard k == k2 else {
+            fatalError("SwiftVision: matmul: mat1 and mat2 shapes cannot be multiplied (\(describe(a.shape))\(transposeA ? "ᵀ" : "") and \(describe(b.shape))\(transposeB ? "ᵀ" : ""): inner sizes \(k) vs \(k2))")
+        }
+        // A batched left operand times a plain matrix: fold the batch into M, one GEMM.
+        if b.rank == 2 && a.rank > 2 && !transposeA {
+            let batch = Array(a.shape.dropLast(2))
+            return gemm(a.reshape([-1, ac]), b, transposeA: false, transposeB: transposeB).reshape(batch + [m, n])
+        }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let batch = check { () throws(TensorError) in try Shape.broadcast(batchA, batchB) }
+        let x = batchA == batch ? a : a.broadcastTo(batch + [ar, ac])
+        let y = batchB == batch ? b : b.broadcastTo(batch + [br, bc])
+        let batches = Shape.count(batch)
+        var out = Tensor(uninitializedShape: batch + [m, n])
+        x.withUnsafeBufferPointer { pa in
+            y.withUnsafeBufferPointer { pb in
+                for i in 0..<batches {
+                    sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                          pa.baseAddress! + i * ar * ac, lda: ac, pb.baseAddress! + i * br * bc, ldb: bc,
+                          out.storage.base + i * m * n, ldc: n)
+                }
+            }
+        }
+        if shouldRecord(x, y) {
+            let (xd, yd, nx, ny) = (x.detached(), y.detached(), x.requiresGrad, y.requiresGrad)
+            out.record("matmul", inputs: [x, y]) { g in
+                let ga: Tensor?, gb: Tensor?
+                switch (transposeA, transposeB) {
+                case (false, false):
+                    ga = nx ? gemm(g, yd, transposeA: false, transposeB: true) : nil
+                    gb = ny ? gemm(xd, g, transposeA: true, transposeB: false) : nil
+                case (false, true):
+                    ga = nx ? gemm(g, yd, transposeA: false, transposeB: false) : nil
+                    gb = ny ? gemm(g, xd, transposeA: true, transposeB: false) : nil
+                case (true, false):
+                    ga = nx ? gemm(yd, g, transposeA: false, transposeB: true) : nil
+                    gb = ny ? gemm(xd, g, transposeA: false, transposeB: false) : nil
+                case (true, true):
+                    ga = nx ? gemm(yd, g, transposeA: true, transposeB: true) : nil
+                    gb = ny ? gemm(g, xd, transposeA: true, transposeB: true) : nil
+                }
+                return [ga, gb]
+            }
+        }
+        return out
+    }
+
+    /// `input · weightᵀ + bias` over the last dimension (PyTorch's `F.linear`): input `[..., in]`,
+    /// weight `[out, in]`, bias `[out]`. The bias is written first and GEMM accumulates onto it.
+    public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
+        guard input.rank >= 1, weight.rank == 2, input.shape[input.rank - 1] == weight.shape[1] else {
+            fatalError("SwiftVision: linear: input \(describe(input.shape)) does not match weight \(describe(weight.shape)) (expected input [..., \(weight.rank == 2 ? weight.shape[1] : -1)])")
+        }
+        let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
+        if let bias, bias.shape != [outFeatures] {
+            fatalError("SwiftVision: linear: bias \(describe(bias.shape)) does not match weight \(describe(weight.shape))")
+        }
+        let rows = input.count / Swift.max(inFeatures, 1)
+        var out = Tensor(uninitializedShape: Array(input.shape.dropLast()) + [outFeatures])
+        let po = out.storage.base
+        if let bias {
+            bias.withUnsafeBufferPointer { b in
+                for r in 0..<rows { (po + r * outFeatures).update(from: b.baseAddress!, count: outFeatures) }
+            }
+        }
+        input.withUnsafeBufferPointer { x in
+            weight.withUnsafeBufferPointer { w in
+                sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                      x.baseAddress!, lda: inFeatures, w.baseAddress!, ldb: inFeatures,
+                      beta: bias == nil ? 0 : 1, po, ldc: outFeatures)
+            }
+        }
+        let inputs = [input, weight] + (bias.map { [$0] } ?? [])
+        if inputs.contains(where: { shouldRecord($0) }) {
+            let (x, w) = (input.detached().reshape([rows, inFeatures]), weight.detached())
+            let needs = inputs.map(\.requiresGrad)
+            let inShape = input.shape
+            out.record("linear", inputs: inputs) { g in
+                let g2 = g.reshape([rows, outFeatures])
+                var grads: [Tensor?] = [
+                    needs[0] ? gemm(g2, w, transposeA: false, transposeB: false).reshape(inShape) : nil,
+                    needs[1] ? gemm(g2, x, transposeA: true, transposeB: false) : nil,
+                ]
+                if needs.count == 3 { grads.append(needs[2] ? g2.sum(dim: 0) : nil) }
+                return grads
+            }
+        }
+        return out
+    }
+}
