@@ -1,3 +1,4 @@
+// The `vision` command-line tool.
 import ArgumentParser
 import SwiftVision
 
@@ -6,5 +7,9 @@ struct Vision: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vision",
         abstract: "SwiftVision: classify images, train CNNs and import the torchvision model zoo.",
-        subcommands: [])
+        discussion: """
+            Threads: VISION_NUM_THREADS (default: all cores) sets both OpenBLAS's GEMM threads and
+            SwiftVision's own parallel loops.
+            """,
+        subcommands: [Demo.self, Bench.self])
 }

@@ -22,8 +22,9 @@ func softmaxKernel(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer
                 total += e
             }
             if log {
-                let lse = m + logf(total)
-                for k in 0..<n { dst[k &* inner] = src[k &* inner] - lse }
+                // (x − m) − log Σ: subtracting the maximum first keeps the result exact for large x.
+                let logTotal = logf(total)
+                for k in 0..<n { dst[k &* inner] = (src[k &* inner] - m) - logTotal }
             } else {
                 let inv = 1 / total
                 for k in 0..<n { dst[k &* inner] *= inv }

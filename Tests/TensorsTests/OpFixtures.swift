@@ -1,0 +1,108 @@
+// Loads Fixtures/ops.json (written by Scripts/make_tensor_fixtures.py with PyTorch) and maps each
+// case's op name to the SwiftVision call that should reproduce it.
+
+import Foundation
+import Tensors
+
+struct TensorData: Decodable {
+    let shape: [Int]
+    let data: [Float]
+    var tensor: Tensor { Tensor(shape: shape, data: data) }
+}
+
+enum ArgValue: Decodable {
+    case int(Int), double(Double), bool(Bool), ints([Int])
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else { self = .ints(try c.decode([Int].self)) }
+    }
+    var int: Int { if case .int(let v) = self { return v }; fatalError("not an int: \(self)") }
+    var float: Float {
+        switch self { case .int(let v): return Float(v); case .double(let v): return Float(v); default: fatalError("not a number") }
+    }
+    var bool: Bool { if case .bool(let v) = self { return v }; fatalError("not a bool") }
+    var ints: [Int] { if case .ints(let v) = self { return v }; fatalError("not a list") }
+}
+
+struct OpCase: Decodable, CustomStringConvertible {
+    let name: String
+    let op: String
+    let args: [String: ArgValue]
+    let inputs: [TensorData]
+    let output: TensorData
+    let gradOutput: TensorData?
+    let grads: [TensorData?]?
+    var description: String { name }
+
+    /// Runs the op on `xs` the way the fixture's PyTorch code did.
+    func apply(_ xs: [Tensor]) -> Tensor {
+        let dims = args["dims"]?.ints ?? []
+        let keep = args["keepdim"]?.bool ?? false
+        switch op {
+        case "add": return xs[0] + xs[1]
+        case "sub": return xs[0] - xs[1]
+        case "mul": return xs[0] * xs[1]
+        case "div": return xs[0] / xs[1]
+        case "maximum": return xs[0].maximum(xs[1])
+        case "minimum": return xs[0].minimum(xs[1])
+        case "pow": return xs[0].pow(xs[1])
+        case "neg": return -xs[0]
+        case "exp": return xs[0].exp()
+        case "log": return xs[0].log()
+        case "sqrt": return xs[0].sqrt()
+        case "abs": return xs[0].abs()
+        case "relu": return xs[0].relu()
+        case "sigmoid": return xs[0].sigmoid()
+        case "tanh": return xs[0].tanh()
+        case "clamp": return xs[0].clamp(min: args["min"]!.float, max: args["max"]!.float)
+        case "powScalar": return xs[0].pow(args["exponent"]!.float)
+        case "addScalar": return xs[0] + args["value"]!.float
+        case "mulScalar": return xs[0] * args["value"]!.float
+        case "sum": return xs[0].sum(dims: dims, keepdim: keep)
+        case "mean": return xs[0].mean(dims: dims, keepdim: keep)
+        case "var": return xs[0].variance(dims: dims, correction: args["correction"]!.int, keepdim: keep)
+        case "maxDim": return xs[0].max(dim: args["dim"]!.int).values
+        case "minDim": return xs[0].min(dim: args["dim"]!.int).values
+        case "argmaxDim": return xs[0].argmax(dim: args["dim"]!.int)
+        case "max": return xs[0].max()
+        case "softmax": return xs[0].softmax(dim: args["dim"]!.int)
+        case "logSoftmax": return xs[0].logSoftmax(dim: args["dim"]!.int)
+        case "matmul": return xs[0].matmul(xs[1])
+        case "bmm": return xs[0].bmm(xs[1])
+        case "linear": return Tensor.linear(xs[0], weight: xs[1], bias: xs[2])
+        case "linearNoBias": return Tensor.linear(xs[0], weight: xs[1])
+        case "permute": return xs[0].permute(args["order"]!.ints)
+        case "transpose": return xs[0].transpose(args["dim0"]!.int, args["dim1"]!.int)
+        case "narrow": return xs[0].narrow(dim: args["dim"]!.int, start: args["start"]!.int, length: args["length"]!.int)
+        case "cat": return Tensor.cat(xs, dim: args["dim"]!.int)
+        case "stack": return Tensor.stack(xs, dim: args["dim"]!.int)
+        case "reshape": return xs[0].reshape(args["shape"]!.ints)
+        case "expand": return xs[0].broadcastTo(args["shape"]!.ints)
+        case "flatten": return xs[0].flatten(startDim: args["startDim"]!.int)
+        default: fatalError("fixture op \(op) has no Swift mapping")
+        }
+    }
+
+    /// Ops whose gradient is not defined at some inputs of the fixture (ties), for finite differences.
+    var isSmooth: Bool { !name.contains("ties") }
+}
+
+enum Fixtures {
+    static let opCases: [OpCase] = {
+        let url = Bundle.module.url(forResource: "ops", withExtension: "json", subdirectory: "Fixtures")!
+        struct File: Decodable { let cases: [OpCase] }
+        return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url)).cases
+    }()
+}
+
+/// Largest violation of |a − e| ≤ rtol·|e| + atol, or nil when every element passes.
+func closeness(_ actual: [Float], _ expected: [Float], rtol: Float = 1e-5, atol: Float = 1e-6) -> String? {
+    guard actual.count == expected.count else { return "count \(actual.count) vs \(expected.count)" }
+    for (i, (a, e)) in zip(actual, expected).enumerated() where !(Swift.abs(a - e) <= rtol * Swift.abs(e) + atol) {
+        return "element \(i): \(a) vs expected \(e)"
+    }
+    return nil
+}
