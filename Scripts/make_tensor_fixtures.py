@@ -31,7 +31,8 @@ def separated(sa, sb):
 
 
 def enc(x):
-    return {"shape": list(x.shape), "data": [float(v) for v in x.detach().float().reshape(-1).tolist()]}
+    # 9 significant digits round-trip float32 exactly and keep the JSON small.
+    return {"shape": list(x.shape), "data": [float(f"{v:.9g}") for v in x.detach().float().reshape(-1).tolist()]}
 
 
 def case(name, op, fn, inputs, args=None, grad=True):

@@ -11,13 +11,21 @@ struct TensorData: Decodable {
 }
 
 enum ArgValue: Decodable {
-    case int(Int), double(Double), bool(Bool), ints([Int])
+    case int(Int), double(Double), bool(Bool), ints([Int]), floats([Float])
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let i = try? c.decode(Int.self) { self = .int(i) }
         else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else { self = .ints(try c.decode([Int].self)) }
+        else if let i = try? c.decode([Int].self) { self = .ints(i) }
+        else { self = .floats(try c.decode([Float].self)) }
+    }
+    var floats: [Float] {
+        switch self {
+        case .floats(let v): return v
+        case .ints(let v): return v.map(Float.init)
+        default: fatalError("not a list of numbers")
+        }
     }
     var int: Int { if case .int(let v) = self { return v }; fatalError("not an int: \(self)") }
     var float: Float {
@@ -82,20 +90,51 @@ struct OpCase: Decodable, CustomStringConvertible {
         case "reshape": return xs[0].reshape(args["shape"]!.ints)
         case "expand": return xs[0].broadcastTo(args["shape"]!.ints)
         case "flatten": return xs[0].flatten(startDim: args["startDim"]!.int)
+        case "conv2d":
+            let (st, pd, dl) = (args["stride"]!.int, args["padding"]!.int, args["dilation"]!.int)
+            return Tensor.conv2d(xs[0], weight: xs[1], bias: xs.count > 2 ? xs[2] : nil, stride: (st, st),
+                                 padding: (pd, pd), dilation: (dl, dl), groups: args["groups"]!.int)
+        case "maxPool2d":
+            let (k, st, pd, dl) = (args["kernel"]!.int, args["stride"]!.int, args["padding"]!.int, args["dilation"]!.int)
+            return xs[0].maxPool2d(kernel: (k, k), stride: (st, st), padding: (pd, pd), dilation: (dl, dl),
+                                   ceilMode: args["ceilMode"]!.bool)
+        case "avgPool2d":
+            let (k, st, pd) = (args["kernel"]!.int, args["stride"]!.int, args["padding"]!.int)
+            return xs[0].avgPool2d(kernel: (k, k), stride: (st, st), padding: (pd, pd), ceilMode: args["ceilMode"]!.bool,
+                                   countIncludePad: args["countIncludePad"]!.bool)
+        case "adaptiveAvgPool2d":
+            return xs[0].adaptiveAvgPool2d((args["outH"]!.int, args["outW"]!.int))
+        case "batchNormTrain", "batchNormEval", "batchNormRunningStats":
+            var rm: Tensor? = Tensor(args["runningMean"]!.floats), rv: Tensor? = Tensor(args["runningVar"]!.floats)
+            let training = op != "batchNormEval"
+            let y = Tensor.batchNorm(xs[0], runningMean: &rm, runningVar: &rv, weight: xs.count > 1 ? xs[1] : nil,
+                                     bias: xs.count > 2 ? xs[2] : nil, training: training,
+                                     momentum: args["momentum"]!.float, eps: args["eps"]!.float)
+            return op == "batchNormRunningStats" ? Tensor.cat([rm!, rv!]) : y
         default: fatalError("fixture op \(op) has no Swift mapping")
         }
     }
 
     /// Ops whose gradient is not defined at some inputs of the fixture (ties), for finite differences.
     var isSmooth: Bool { !name.contains("ties") }
+
+    /// Finite differences cost two forward passes per input element: keep them to small cases.
+    /// The "large" softmax cases (inputs near ±1000) test stability; at float resolution there
+    /// (ulp 6e-5) a finite difference says nothing, and their gradients are checked against PyTorch.
+    var isSmallForFiniteDifferences: Bool {
+        inputs.reduce(0) { $0 + $1.data.count } <= 2000 && !name.contains("large")
+    }
 }
 
 enum Fixtures {
-    static let opCases: [OpCase] = {
-        let url = Bundle.module.url(forResource: "ops", withExtension: "json", subdirectory: "Fixtures")!
+    static let opCases = load("ops")
+    static let nnCases = load("nn_ops")
+
+    static func load(_ name: String) -> [OpCase] {
+        let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures")!
         struct File: Decodable { let cases: [OpCase] }
         return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url)).cases
-    }()
+    }
 }
 
 /// Largest violation of |a − e| ≤ rtol·|e| + atol, or nil when every element passes.

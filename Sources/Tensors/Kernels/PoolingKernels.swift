@@ -1,0 +1,165 @@
+// Pooling kernels over raw NCHW buffers: max (with indices for backward), average (PyTorch's
+// count_include_pad and ceil_mode rules) and adaptive average. Each (n, c) plane is independent,
+// so the loops run in parallel over planes; backward passes scatter into disjoint planes too.
+
+/// Window geometry of a 2-D pooling op.
+public struct Pool2dGeometry: Sendable, Equatable {
+    public var planes: Int, height: Int, width: Int
+    public var kernelH: Int, kernelW: Int, strideH: Int, strideW: Int
+    public var padH: Int, padW: Int, dilationH: Int = 1, dilationW: Int = 1
+    public var ceilMode = false
+
+    /// PyTorch's `pooling_output_shape`: with ceil_mode the last window must start inside the
+    /// input or its left padding.
+    static func outputSize(_ size: Int, kernel: Int, stride: Int, pad: Int, dilation: Int, ceil: Bool) -> Int {
+        let span = size + 2 * pad - dilation * (kernel - 1) - 1 + (ceil ? stride - 1 : 0)
+        var out = (span >= 0 ? span / stride : -((-span + stride - 1) / stride)) + 1
+        if ceil && (out - 1) * stride >= size + pad { out -= 1 }
+        return out
+    }
+
+    public var outH: Int { Self.outputSize(height, kernel: kernelH, stride: strideH, pad: padH, dilation: dilationH, ceil: ceilMode) }
+    public var outW: Int { Self.outputSize(width, kernel: kernelW, stride: strideW, pad: padW, dilation: dilationW, ceil: ceilMode) }
+}
+
+/// The pooling kernels.
+public enum PoolingKernel {
+    static func planeGrain(_ perPlane: Int) -> Int { Swift.max(1, Threading.minimumParallelElements / Swift.max(perPlane, 1)) }
+
+    /// Max pooling; `indices` receives the flat index (ih·W + iw) of each maximum in its plane.
+    public static func maxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                  _ indices: UnsafeMutablePointer<Int32>, _ g: Pool2dGeometry) {
+        let (OH, OW, H, W) = (g.outH, g.outW, g.height, g.width)
+        Threading.parallelFor(g.planes, grain: planeGrain(OH * OW * g.kernelH * g.kernelW)) { p0, p1 in
+            for p in p0..<p1 {
+                let src = x + p &* H &* W
+                let dst = y + p &* OH &* OW
+                let idx = indices + p &* OH &* OW
+                for oh in 0..<OH {
+                    let hs = oh &* g.strideH &- g.padH
+                    for ow in 0..<OW {
+                        let ws = ow &* g.strideW &- g.padW
+                        var best = -Float.infinity
+                        var bestIndex: Int32 = -1
+                        for ki in 0..<g.kernelH {
+                            let ih = hs &+ ki &* g.dilationH
+                            if ih < 0 || ih >= H { continue }
+                            for kj in 0..<g.kernelW {
+                                let iw = ws &+ kj &* g.dilationW
+                                if iw < 0 || iw >= W { continue }
+                                let v = src[ih &* W &+ iw]
+                                if v > best || v.isNaN || bestIndex < 0 {
+                                    best = v
+                                    bestIndex = Int32(ih &* W &+ iw)
+                                    if v.isNaN { break }
+                                }
+                            }
+                            if best.isNaN { break }
+                        }
+                        dst[oh &* OW &+ ow] = best
+                        idx[oh &* OW &+ ow] = bestIndex
+                    }
+                }
+            }
+        }
+    }
+
+    /// dx (zeroed here) receives each dy at the position of its maximum.
+    public static func maxBackward(_ dy: UnsafePointer<Float>, _ indices: UnsafePointer<Int32>,
+                                   _ dx: UnsafeMutablePointer<Float>, _ g: Pool2dGeometry) {
+        let (ohw, hw) = (g.outH &* g.outW, g.height &* g.width)
+        Threading.parallelFor(g.planes, grain: planeGrain(hw)) { p0, p1 in
+            for p in p0..<p1 {
+                let d = dx + p &* hw
+                d.initialize(repeating: 0, count: hw)
+                let gy = dy + p &* ohw, ix = indices + p &* ohw
+                for o in 0..<ohw where ix[o] >= 0 { d[Int(ix[o])] += gy[o] }
+            }
+        }
+    }
+
+    /// Window bounds and divisor of average pooling at output (oh, ow), PyTorch's rules.
+    @inline(__always)
+    static func averageWindow(_ g: Pool2dGeometry, _ oh: Int, _ ow: Int, countIncludePad: Bool,
+                              divisorOverride: Int?) -> (h0: Int, h1: Int, w0: Int, w1: Int, divisor: Float) {
+        var h0 = oh &* g.strideH &- g.padH, w0 = ow &* g.strideW &- g.padW
+        var h1 = Swift.min(h0 &+ g.kernelH, g.height &+ g.padH), w1 = Swift.min(w0 &+ g.kernelW, g.width &+ g.padW)
+        let poolSize = (h1 &- h0) &* (w1 &- w0)
+        h0 = Swift.max(h0, 0); w0 = Swift.max(w0, 0)
+        h1 = Swift.min(h1, g.height); w1 = Swift.min(w1, g.width)
+        let divisor = divisorOverride ?? (countIncludePad ? poolSize : (h1 &- h0) &* (w1 &- w0))
+        return (h0, h1, w0, w1, Float(divisor))
+    }
+
+    /// Average pooling.
+    public static func averageForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: Pool2dGeometry,
+                                      countIncludePad: Bool, divisorOverride: Int? = nil) {
+        let (OH, OW, H, W) = (g.outH, g.outW, g.height, g.width)
+        Threading.parallelFor(g.planes, grain: planeGrain(OH * OW * g.kernelH * g.kernelW)) { p0, p1 in
+            for p in p0..<p1 {
+                let src = x + p &* H &* W
+                let dst = y + p &* OH &* OW
+                for oh in 0..<OH {
+                    for ow in 0..<OW {
+                        let win = averageWindow(g, oh, ow, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+                        var s: Float = 0
+                        if win.h0 < win.h1 && win.w0 < win.w1 {
+                            for ih in win.h0..<win.h1 { for iw in win.w0..<win.w1 { s += src[ih &* W &+ iw] } }
+                        }
+                        dst[oh &* OW &+ ow] = win.h0 < win.h1 && win.w0 < win.w1 ? s / win.divisor : 0
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gradient of average pooling (dx is overwritten).
+    public static func averageBackward(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: Pool2dGeometry,
+                                       countIncludePad: Bool, divisorOverride: Int? = nil) {
+        let (OH, OW, H, W) = (g.outH, g.outW, g.height, g.width)
+        Threading.parallelFor(g.planes, grain: planeGrain(H * W)) { p0, p1 in
+            for p in p0..<p1 {
+                let d = dx + p &* H &* W
+                d.initialize(repeating: 0, count: H &* W)
+                let gy = dy + p &* OH &* OW
+                for oh in 0..<OH {
+                    for ow in 0..<OW {
+                        let win = averageWindow(g, oh, ow, countIncludePad: countIncludePad, divisorOverride: divisorOverride)
+                        guard win.h0 < win.h1 && win.w0 < win.w1 else { continue }
+                        let v = gy[oh &* OW &+ ow] / win.divisor
+                        for ih in win.h0..<win.h1 { for iw in win.w0..<win.w1 { d[ih &* W &+ iw] += v } }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adaptive average pooling to (outH, outW): window i spans [⌊i·In/Out⌋, ⌈(i+1)·In/Out⌉).
+    public static func adaptiveAverage(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                       planes: Int, height H: Int, width W: Int, outH OH: Int, outW OW: Int,
+                                       backward: Bool = false) {
+        // Forward: y[o] = mean of its window. Backward (x = dy, y = dx): dx += dy / window size.
+        Threading.parallelFor(planes, grain: planeGrain(H * W)) { p0, p1 in
+            for p in p0..<p1 {
+                let src = x + p &* (backward ? OH &* OW : H &* W)
+                let dst = y + p &* (backward ? H &* W : OH &* OW)
+                if backward { dst.initialize(repeating: 0, count: H &* W) }
+                for oh in 0..<OH {
+                    let h0 = oh &* H / OH, h1 = ((oh &+ 1) &* H &+ OH &- 1) / OH
+                    for ow in 0..<OW {
+                        let w0 = ow &* W / OW, w1 = ((ow &+ 1) &* W &+ OW &- 1) / OW
+                        let area = Float((h1 &- h0) &* (w1 &- w0))
+                        if backward {
+                            let v = src[oh &* OW &+ ow] / area
+                            for ih in h0..<h1 { for iw in w0..<w1 { dst[ih &* W &+ iw] += v } }
+                        } else {
+                            var s: Float = 0
+                            for ih in h0..<h1 { for iw in w0..<w1 { s += src[ih &* W &+ iw] } }
+                            dst[oh &* OW &+ ow] = s / area
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

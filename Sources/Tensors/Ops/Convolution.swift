@@ -1,0 +1,74 @@
+// conv2d as a tensor op with autograd (kernels in Kernels/Conv2dKernel.swift).
+
+extension Tensor {
+    /// Validates conv2d arguments and returns the geometry, or throws naming the shapes.
+    public static func conv2dGeometry(input: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int),
+                                      dilation: (Int, Int), groups: Int) throws(TensorError) -> Conv2dGeometry {
+        guard weight.count == 4 else { throw TensorError("conv2d: weight must be [Cout, Cin/groups, kH, kW], got \(describe(weight))") }
+        guard input.count == 4 else {
+            throw TensorError("conv2d: expected a 4-D input [N, \(weight[1] * groups), H, W], got \(describe(input))")
+        }
+        guard groups >= 1, weight[0] % groups == 0 else {
+            throw TensorError("conv2d: out channels \(weight[0]) not divisible by groups \(groups)")
+        }
+        guard input[1] == weight[1] * groups else {
+            throw TensorError("conv2d: expected input with \(weight[1] * groups) channels ([N, \(weight[1] * groups), H, W]), got \(describe(input)) for weight \(describe(weight))")
+        }
+        guard stride.0 > 0, stride.1 > 0, dilation.0 > 0, dilation.1 > 0, padding.0 >= 0, padding.1 >= 0 else {
+            throw TensorError("conv2d: stride and dilation must be positive and padding non-negative")
+        }
+        let g = Conv2dGeometry(batch: input[0], inChannels: input[1], height: input[2], width: input[3],
+                               outChannels: weight[0], kernelH: weight[2], kernelW: weight[3],
+                               strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1,
+                               dilationH: dilation.0, dilationW: dilation.1, groups: groups)
+        guard g.outH > 0, g.outW > 0 else {
+            throw TensorError("conv2d: input \(describe(input)) is too small for kernel \(weight[2])×\(weight[3]) with padding \(padding) and dilation \(dilation)")
+        }
+        return g
+    }
+
+    /// 2-D convolution (PyTorch's `F.conv2d`): input [N, Cin, H, W], weight [Cout, Cin/groups, kH, kW],
+    /// optional bias [Cout].
+    public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                              padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+        let g = check { () throws(TensorError) in
+            try conv2dGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+                               dilation: dilation, groups: groups)
+        }
+        if let bias, bias.shape != [g.outChannels] {
+            fatalError("SwiftVision: conv2d: bias \(describe(bias.shape)) does not match \(g.outChannels) output channels")
+        }
+        var out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
+        input.withUnsafeBufferPointer { x in
+            weight.withUnsafeBufferPointer { w in
+                if let bias {
+                    bias.withUnsafeBufferPointer { b in Conv2dKernel.forward(x.baseAddress!, w.baseAddress!, b.baseAddress!, out.storage.base, g) }
+                } else {
+                    Conv2dKernel.forward(x.baseAddress!, w.baseAddress!, nil, out.storage.base, g)
+                }
+            }
+        }
+        let inputs = [input, weight] + (bias.map { [$0] } ?? [])
+        if inputs.contains(where: { shouldRecord($0) }) {
+            let (x, w) = (input.detached(), weight.detached())
+            let needs = inputs.map(\.requiresGrad)
+            out.record("conv2d", inputs: inputs) { gy in
+                var dx = needs[0] ? Tensor(uninitializedShape: x.shape) : nil
+                var dw = needs[1] ? Tensor.zeros(w.shape) : nil
+                var db = needs.count == 3 && needs[2] ? Tensor.zeros([g.outChannels]) : nil
+                x.withUnsafeBufferPointer { xp in
+                    w.withUnsafeBufferPointer { wp in
+                        gy.withUnsafeBufferPointer { gp in
+                            Conv2dKernel.backward(xp.baseAddress!, wp.baseAddress!, gp.baseAddress!,
+                                                  dx: dx?.storage.base, dw: dw?.storage.base, db: db?.storage.base, g)
+                        }
+                    }
+                }
+                _ = (dx?.count, dw?.count, db?.count)
+                dx?.node = nil; dw?.node = nil; db?.node = nil
+                return needs.count == 3 ? [dx, dw, db] : [dx, dw]
+            }
+        }
+        return out
+    }
+}
