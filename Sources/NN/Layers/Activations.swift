@@ -1,0 +1,43 @@
+import Tensors
+
+/// max(x, 0) (PyTorch's `nn.ReLU`). `inplace` is accepted for familiarity: tensors are values, so
+/// the result is always a new tensor.
+public final class ReLU: Module, @unchecked Sendable {
+    public init(inplace: Bool = false) { super.init() }
+    public override var summary: String { "ReLU()" }
+    public override func forward(_ input: Tensor) -> Tensor { input.relu() }
+}
+
+/// Returns its input (PyTorch's `nn.Identity`).
+public final class Identity: Module, @unchecked Sendable {
+    public override init() { super.init() }
+    public override var summary: String { "Identity()" }
+    public override func forward(_ input: Tensor) -> Tensor { input }
+}
+
+/// Merges dimensions `startDim...endDim` (PyTorch's `nn.Flatten`, default from dimension 1).
+public final class Flatten: Module, @unchecked Sendable {
+    public let startDim: Int, endDim: Int
+    public init(startDim: Int = 1, endDim: Int = -1) { self.startDim = startDim; self.endDim = endDim; super.init() }
+    public override var summary: String { "Flatten(start_dim=\(startDim), end_dim=\(endDim))" }
+    public override func forward(_ input: Tensor) -> Tensor {
+        guard input.rank > Swift.max(startDim, 0) else { inputError("expected at least \(startDim + 1) dimensions, got \(describe(input.shape))") }
+        return input.flatten(startDim: startDim, endDim: endDim)
+    }
+}
+
+/// Zeroes elements with probability `p` in training mode, scaling the rest by 1/(1−p)
+/// (PyTorch's `nn.Dropout`). Draws from the process-wide generator.
+public final class Dropout: Module, @unchecked Sendable {
+    public let p: Float
+    public init(p: Float = 0.5) {
+        precondition(p >= 0 && p <= 1, "Dropout probability has to be between 0 and 1, but got \(p)")
+        self.p = p
+        super.init()
+    }
+    public override var summary: String { "Dropout(p=\(p))" }
+    public override func forward(_ input: Tensor) -> Tensor {
+        guard isTraining && p > 0 else { return input }
+        return RandomGenerator.withDefault { input.dropout(p: p, training: true, generator: &$0) }
+    }
+}

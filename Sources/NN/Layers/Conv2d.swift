@@ -1,0 +1,55 @@
+import Tensors
+
+/// 2-D convolution layer (PyTorch's `nn.Conv2d`), with PyTorch's default initialisation.
+public final class Conv2d: Module, @unchecked Sendable {
+    public let inChannels: Int, outChannels: Int
+    public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)
+    public let groups: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true) {
+        precondition(inChannels % groups == 0 && outChannels % groups == 0,
+                     "Conv2d: in_channels \(inChannels) and out_channels \(outChannels) must be divisible by groups \(groups)")
+        self.inChannels = inChannels; self.outChannels = outChannels
+        self.kernelSize = kernelSize; self.stride = stride; self.padding = padding; self.dilation = dilation
+        self.groups = groups
+        let (w, b) = RandomGenerator.withDefault {
+            Init.defaultLayer(weightShape: [outChannels, inChannels / groups, kernelSize.0, kernelSize.1], bias: bias, generator: &$0)
+        }
+        weight = Parameter(w)
+        self.bias = b.map(Parameter.init)
+        super.init()
+        registerParameter("weight", weight)
+        if let b = self.bias { registerParameter("bias", b) }
+    }
+
+    /// A square kernel with equal strides and paddings.
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+                            dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
+        self.init(inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
+                  padding: (padding, padding), dilation: (dilation, dilation), groups: groups, bias: bias)
+    }
+
+    public override var summary: String {
+        var s = "Conv2d(\(inChannels), \(outChannels), kernel_size=\(kernelSize), stride=\(stride)"
+        if padding != (0, 0) { s += ", padding=\(padding)" }
+        if dilation != (1, 1) { s += ", dilation=\(dilation)" }
+        if groups != 1 { s += ", groups=\(groups)" }
+        if bias == nil { s += ", bias=False" }
+        return s + ")"
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        guard input.rank == 4, input.shape[1] == inChannels else {
+            inputError("expected input [N, \(inChannels), H, W], got \(describe(input.shape))")
+        }
+        do {
+            _ = try Tensor.conv2dGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+                                          dilation: dilation, groups: groups)
+        } catch { inputError(error.message) }
+        return Tensor.conv2d(input, weight: weight.value, bias: bias?.value, stride: stride, padding: padding,
+                             dilation: dilation, groups: groups)
+    }
+}
