@@ -6,7 +6,7 @@ import SwiftVision
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against a reference in the same run (medians of repeated runs).",
-        subcommands: [TensorBench.self])
+        subcommands: [TensorBench.self, ConvBench.self])
 }
 
 struct TensorBench: ParsableCommand {
@@ -28,6 +28,37 @@ struct TensorBench: ParsableCommand {
             print(pad(r.name, 26) + pad(String(format: "%.1f %@", r.ours, r.unit), 14)
                 + pad(String(format: "%.1f %@", r.reference, r.unit), 14) + String(format: "%.2f", r.ratio))
         }
+    }
+}
+
+struct ConvBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conv",
+        abstract: "Every distinct conv of ResNet-18 (224², batch 1): conv2d forward vs a bare cblas_sgemm of the same M×N×K, and backward vs forward.",
+        discussion: "Goals: forward reaches ≥ 80% of the GEMM's GFLOP/s; backward costs ≤ 3× forward.")
+
+    @Option(help: "Timed runs per measurement (the median is printed).")
+    var repeats = 11
+    @Option(help: "Batch size.")
+    var batch = 1
+
+    func run() throws {
+        print("threads: \(Threading.count), batch \(batch)")
+        print(pad("conv", 26) + pad("M×N×K", 18) + pad("fwd ms", 9) + pad("GFLOP/s", 9) + pad("gemm ms", 9)
+            + pad("GFLOP/s", 9) + pad("fwd/gemm", 10) + pad("bwd ms", 9) + "bwd/fwd")
+        var totalForward = 0.0, totalGemm = 0.0, totalBackward = 0.0
+        for c in TensorBenchmark.resnet18Convs {
+            let r = TensorBenchmark.conv(c, batch: batch, repeats: repeats)
+            totalForward += r.forward * Double(c.occurrences)
+            totalGemm += r.gemm * Double(c.occurrences)
+            totalBackward += r.backward * Double(c.occurrences)
+            print(pad(c.name, 26) + pad("\(r.m)×\(r.n)×\(r.k)", 18) + pad(String(format: "%.3f", r.forward * 1e3), 9)
+                + pad(String(format: "%.1f", r.forwardGflops), 9) + pad(String(format: "%.3f", r.gemm * 1e3), 9)
+                + pad(String(format: "%.1f", r.gemmGflops), 9) + pad(String(format: "%.2f", r.efficiency), 10)
+                + pad(String(format: "%.3f", r.backward * 1e3), 9) + String(format: "%.2f", r.backwardRatio))
+        }
+        print(String(format: "ResNet-18 convs in total (each × its count): forward %.1f ms, bare GEMM %.1f ms (%.2f), backward %.1f ms (%.2f× forward)",
+                     totalForward * 1e3, totalGemm * 1e3, totalGemm / totalForward, totalBackward * 1e3, totalBackward / totalForward))
     }
 }
 

@@ -108,9 +108,17 @@ public enum Conv2dKernel {
                             let row = plane + ih &* W
                             let s = src + (p &- p0)
                             let iw0 = kj &* g.dilationW &- g.padW &+ owStart &* g.strideW
-                            for i in 0..<n {
-                                let iw = iw0 &+ i &* g.strideW
-                                if iw >= 0 && iw < W { row[iw] += s[i] }
+                            // Output columns i whose input column iw0 + i·stride lies in [0, W).
+                            let sw = g.strideW
+                            let first = iw0 >= 0 ? 0 : (-iw0 &+ sw &- 1) / sw
+                            let last = iw0 >= W ? 0 : Swift.min(n, (W &- iw0 &+ sw &- 1) / sw)
+                            if first < last {
+                                if sw == 1 {
+                                    let r = row + iw0
+                                    for i in first..<last { r[i] += s[i] }
+                                } else {
+                                    for i in first..<last { row[iw0 &+ i &* sw] += s[i] }
+                                }
                             }
                         }
                         p &+= n

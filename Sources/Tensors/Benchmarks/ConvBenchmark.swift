@@ -1,0 +1,81 @@
+// Measurements behind `vision bench conv`: every distinct conv of ResNet-18 at 224², batch 1,
+// against a bare cblas_sgemm of the same M×N×K in the same run, and its backward against its forward.
+
+import CBLAS
+import Foundation
+
+extension TensorBenchmark {
+    /// One conv of the table.
+    public struct ConvCase: Sendable {
+        public let name: String
+        public let inChannels: Int, outChannels: Int, size: Int, kernel: Int, stride: Int, padding: Int
+        /// How many times ResNet-18 runs this conv.
+        public let occurrences: Int
+    }
+
+    /// The distinct convs of ResNet-18 at 224×224.
+    public static let resnet18Convs: [ConvCase] = [
+        ConvCase(name: "conv1 7×7/2", inChannels: 3, outChannels: 64, size: 224, kernel: 7, stride: 2, padding: 3, occurrences: 1),
+        ConvCase(name: "layer1 3×3", inChannels: 64, outChannels: 64, size: 56, kernel: 3, stride: 1, padding: 1, occurrences: 4),
+        ConvCase(name: "layer2.0.conv1 3×3/2", inChannels: 64, outChannels: 128, size: 56, kernel: 3, stride: 2, padding: 1, occurrences: 1),
+        ConvCase(name: "layer2 3×3", inChannels: 128, outChannels: 128, size: 28, kernel: 3, stride: 1, padding: 1, occurrences: 3),
+        ConvCase(name: "layer2 downsample 1×1/2", inChannels: 64, outChannels: 128, size: 56, kernel: 1, stride: 2, padding: 0, occurrences: 1),
+        ConvCase(name: "layer3.0.conv1 3×3/2", inChannels: 128, outChannels: 256, size: 28, kernel: 3, stride: 2, padding: 1, occurrences: 1),
+        ConvCase(name: "layer3 3×3", inChannels: 256, outChannels: 256, size: 14, kernel: 3, stride: 1, padding: 1, occurrences: 3),
+        ConvCase(name: "layer3 downsample 1×1/2", inChannels: 128, outChannels: 256, size: 28, kernel: 1, stride: 2, padding: 0, occurrences: 1),
+        ConvCase(name: "layer4.0.conv1 3×3/2", inChannels: 256, outChannels: 512, size: 14, kernel: 3, stride: 2, padding: 1, occurrences: 1),
+        ConvCase(name: "layer4 3×3", inChannels: 512, outChannels: 512, size: 7, kernel: 3, stride: 1, padding: 1, occurrences: 3),
+        ConvCase(name: "layer4 downsample 1×1/2", inChannels: 256, outChannels: 512, size: 14, kernel: 1, stride: 2, padding: 0, occurrences: 1),
+    ]
+
+    /// Result for one conv: forward and bare-GEMM times, and the backward time.
+    public struct ConvRow: Sendable {
+        public let conv: ConvCase
+        public let m: Int, n: Int, k: Int
+        public let forward: Double, gemm: Double, backward: Double
+        public var forwardGflops: Double { 2 * Double(m * n * k) / forward / 1e9 }
+        public var gemmGflops: Double { 2 * Double(m * n * k) / gemm / 1e9 }
+        /// Conv GFLOP/s as a share of the bare GEMM's (goal ≥ 0.8).
+        public var efficiency: Double { gemm / forward }
+        /// Backward time over forward time (goal ≤ 3).
+        public var backwardRatio: Double { backward / forward }
+    }
+
+    /// Times `c` (batch `batch`) and a bare GEMM of its M×N×K, interleaved; then its backward.
+    public static func conv(_ c: ConvCase, batch: Int = 1, repeats: Int = 11) -> ConvRow {
+        var g = RandomGenerator(seed: 3)
+        let x = Tensor.uniform([batch, c.inChannels, c.size, c.size], low: -1, high: 1, generator: &g)
+        let w = Tensor.uniform([c.outChannels, c.inChannels, c.kernel, c.kernel], low: -0.1, high: 0.1, generator: &g)
+        let b = Tensor.uniform([c.outChannels], generator: &g)
+        let out = (c.size + 2 * c.padding - c.kernel) / c.stride + 1
+        let (m, n, k) = (c.outChannels, batch * out * out, c.inChannels * c.kernel * c.kernel)
+        let a = [Float](repeating: 0.5, count: m * k), bb = [Float](repeating: 0.25, count: k * n)
+        var cc = [Float](repeating: 0, count: m * n)
+        var sink: Float = 0
+        let (forward, gemm) = medians(repeats: repeats, {
+            let y = withNoGrad { Tensor.conv2d(x, weight: w, bias: b, stride: (c.stride, c.stride), padding: (c.padding, c.padding)) }
+            sink += y.withUnsafeBufferPointer { $0[0] }
+        }, {
+            a.withUnsafeBufferPointer { pa in
+                bb.withUnsafeBufferPointer { pb in
+                    cc.withUnsafeMutableBufferPointer { pc in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k), 1,
+                                    pa.baseAddress, blasint(k), pb.baseAddress, blasint(n), 0, pc.baseAddress, blasint(n))
+                    }
+                }
+            }
+        })
+        let xg = x.requiringGrad(), wg = w.requiringGrad(), bg = b.requiringGrad()
+        let seed = Tensor.ones([batch, c.outChannels, out, out])
+        var graphs: [Tensor] = []
+        // Build the graphs outside the timed region, then time backward alone.
+        for _ in 0...repeats { graphs.append(Tensor.conv2d(xg, weight: wg, bias: bg, stride: (c.stride, c.stride), padding: (c.padding, c.padding))) }
+        var next = 0
+        let backward = median(repeats: repeats) {
+            try? graphs[next].backward(gradient: seed)
+            next += 1
+        }
+        _ = sink
+        return ConvRow(conv: c, m: m, n: n, k: k, forward: forward, gemm: gemm, backward: backward)
+    }
+}
