@@ -1,3 +1,0 @@
-#include "CImageCodecs.h"
-
-int cimg_api_version(void) { return 1; }
