@@ -26,16 +26,18 @@ let package = Package(
 
         .target(name: "Tensors", dependencies: ["CBLAS"]),
         .target(name: "NN", dependencies: ["Tensors"]),
-        .target(name: "Checkpoints", dependencies: ["Tensors"]),
+        .target(name: "Checkpoints", dependencies: ["Tensors", "CZlib"]),
+        .target(name: "Models", dependencies: ["NN", "Checkpoints", "Tensors"]),
         .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
         .target(name: "Transforms", dependencies: ["ImageIO", "Tensors"]),
-        .target(name: "SwiftVision", dependencies: ["Tensors", "NN", "Checkpoints", "ImageIO", "Transforms"]),
+        .target(name: "SwiftVision", dependencies: ["Tensors", "NN", "Models", "Checkpoints", "ImageIO", "Transforms"]),
         .executableTarget(
             name: "VisionCLI",
             dependencies: ["SwiftVision", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Transforms"], resources: [.copy("Fixtures")]),
     ]

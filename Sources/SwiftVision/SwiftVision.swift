@@ -1,6 +1,7 @@
 // The umbrella module: `import SwiftVision` brings in every layer of the toolkit.
 @_exported import Checkpoints
 @_exported import ImageIO
+@_exported import Models
 @_exported import NN
 @_exported import Tensors
 @_exported import Transforms

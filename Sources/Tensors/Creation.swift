@@ -1,5 +1,7 @@
 // Factory functions: constants, ranges and random tensors.
 
+import Foundation
+
 extension Tensor {
     /// A tensor filled with `value`.
     public static func full(_ shape: [Int], _ value: Float) -> Tensor {
@@ -24,7 +26,7 @@ extension Tensor {
     public static func arange(_ start: Float = 0, _ end: Float, step: Float = 1) -> Tensor {
         if step == 0 { fatalError("SwiftVision: arange step must be non-zero") }
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
-        var t = Tensor(uninitializedShape: [n])
+        let t = Tensor(uninitializedShape: [n])
         for i in 0..<n { t.storage.base[i] = start + Float(i) * step }
         return t
     }
@@ -43,7 +45,17 @@ extension Tensor {
                               generator: inout RandomGenerator) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
         let p = t.storage.base
-        for i in 0..<t.count { p[i] = mean + std * generator.nextNormal() }
+        // Box–Muller gives two independent normals per pair of uniforms: use both.
+        var i = 0
+        while i < t.count {
+            let u1 = 1 - generator.nextUniform()  // (0, 1]
+            let u2 = generator.nextUniform()
+            let r = (-2 * Foundation.log(u1)).squareRoot()
+            let theta = 2 * Float.pi * u2
+            p[i] = mean + std * r * Foundation.cos(theta)
+            if i + 1 < t.count { p[i + 1] = mean + std * r * Foundation.sin(theta) }
+            i += 2
+        }
         return t
     }
 

@@ -6,7 +6,7 @@ import SwiftVision
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against a reference in the same run (medians of repeated runs).",
-        subcommands: [TensorBench.self, ConvBench.self])
+        subcommands: [TensorBench.self, ConvBench.self, ImagesBench.self, CheckpointsBench.self])
 }
 
 struct TensorBench: ParsableCommand {
@@ -41,13 +41,15 @@ struct ConvBench: ParsableCommand {
     var repeats = 11
     @Option(help: "Batch size.")
     var batch = 1
+    @Option(help: "Only convs whose name contains this text.")
+    var only: String?
 
     func run() throws {
         print("threads: \(Threading.count), batch \(batch)")
         print(pad("conv", 26) + pad("M×N×K", 18) + pad("fwd ms", 9) + pad("GFLOP/s", 9) + pad("gemm ms", 9)
             + pad("GFLOP/s", 9) + pad("fwd/gemm", 10) + pad("bwd ms", 9) + "bwd/fwd")
         var totalForward = 0.0, totalGemm = 0.0, totalBackward = 0.0
-        for c in TensorBenchmark.resnet18Convs {
+        for c in TensorBenchmark.resnet18Convs where only.map({ c.name.contains($0) }) ?? true {
             let r = TensorBenchmark.conv(c, batch: batch, repeats: repeats)
             totalForward += r.forward * Double(c.occurrences)
             totalGemm += r.gemm * Double(c.occurrences)
@@ -59,6 +61,52 @@ struct ConvBench: ParsableCommand {
         }
         print(String(format: "ResNet-18 convs in total (each × its count): forward %.1f ms, bare GEMM %.1f ms (%.2f), backward %.1f ms (%.2f× forward)",
                      totalForward * 1e3, totalGemm * 1e3, totalGemm / totalForward, totalBackward * 1e3, totalBackward / totalForward))
+    }
+}
+
+struct ImagesBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "images",
+        abstract: "Decode a JPEG and a PNG and run the ImageNet preset on them (medians).",
+        discussion: "Scripts/bench_images.py makes 1920×1080 files, times Pillow/torchvision on them and runs this in the same run.")
+
+    @Argument(help: "A JPEG file.") var jpeg: String
+    @Argument(help: "A PNG file.") var png: String
+    @Argument(help: "Timed runs per measurement.") var repetitions = 20
+    @Flag(help: "Print the results as a JSON array.") var json = false
+
+    func run() throws {
+        let results = try ImageBenchmark.run(jpegPath: jpeg, pngPath: png, repetitions: repetitions)
+        if json {
+            let data = try JSONEncoder().encode(results)
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(ImageBenchmark.format(results))
+        }
+    }
+}
+
+struct CheckpointsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoints",
+        abstract: "Load a checkpoint (.pth or .safetensors) repeatedly: median time and peak RSS.",
+        discussion: "Scripts/bench_checkpoints.py makes a ResNet-50-shaped file and compares with torch.load in the same run.")
+
+    @Argument(help: "The checkpoint file.") var file: String
+    @Argument(help: "Loads to time.") var repetitions = 3
+    @Flag(help: "Print one JSON line.") var json = false
+
+    func run() throws {
+        let r = try CheckpointBenchmark.run(path: file, repetitions: repetitions)
+        if json {
+            print("{\"median_s\": \(r.medianSeconds), \"seconds\": \(r.seconds), \"peak_rss_bytes\": \(r.peakRSSBytes ?? -1), "
+                + "\"rss_before_bytes\": \(r.rssBeforeBytes ?? -1), \"tensors\": \(r.tensorCount), \"elements\": \(r.elementCount)}")
+        } else {
+            let mb = 1048576.0
+            print(String(format: "%@: %d tensors, %.1f MiB; median load %.1f ms over %d; peak RSS %.1f MiB",
+                         file, r.tensorCount, Double(r.fileBytes) / mb, r.medianSeconds * 1e3, repetitions,
+                         Double(r.peakRSSBytes ?? 0) / mb))
+        }
     }
 }
 

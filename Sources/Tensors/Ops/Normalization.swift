@@ -24,7 +24,7 @@ extension Tensor {
         if training && n * s <= 1 {
             fatalError("SwiftVision: batch_norm: expected more than 1 value per channel when training, got input \(describe(input.shape))")
         }
-        var mean = Tensor(uninitializedShape: [c]), invStd = Tensor(uninitializedShape: [c])
+        let mean = Tensor(uninitializedShape: [c]), invStd = Tensor(uninitializedShape: [c])
         if training {
             var variance = Tensor(uninitializedShape: [c])
             input.withUnsafeBufferPointer { x in

@@ -124,7 +124,7 @@ extension Tensor {
             let inShape = shape
             values.record(isMin ? "min" : "max", inputs: [self]) { g in
                 // Scatter each gradient to the position of its extremum.
-                var grad = Tensor.zeros(inShape)
+                let grad = Tensor.zeros(inShape)
                 let gp = grad.storage.base
                 g.withUnsafeBufferPointer { gb in
                     for o in 0..<outer {

@@ -123,7 +123,7 @@ extension Tensor {
         if Tensor.shouldRecord(self) {
             let inShape = shape
             out.record("narrow", inputs: [self]) { g in
-                var grad = Tensor.zeros(inShape)
+                let grad = Tensor.zeros(inShape)
                 let gp = grad.storage.base
                 g.withUnsafeBufferPointer { gb in
                     for o in 0..<outer {

@@ -1,0 +1,44 @@
+// Model builders by torchvision name.
+
+import NN
+
+/// The architectures SwiftVision can build, by torchvision's builder names.
+public enum Architectures {
+    /// Builder names, sorted.
+    public static var names: [String] { builders.keys.sorted() }
+
+    static let builders: [String: @Sendable (Int) -> Module] = [
+        "resnet18": { ResNet(block: .basic, layers: [2, 2, 2, 2], numClasses: $0) },
+        "resnet34": { ResNet(block: .basic, layers: [3, 4, 6, 3], numClasses: $0) },
+        "resnet50": { ResNet(block: .bottleneck, layers: [3, 4, 6, 3], numClasses: $0) },
+        "resnet101": { ResNet(block: .bottleneck, layers: [3, 4, 23, 3], numClasses: $0) },
+        "resnet152": { ResNet(block: .bottleneck, layers: [3, 8, 36, 3], numClasses: $0) },
+        "resnext50_32x4d": { ResNet(block: .bottleneck, layers: [3, 4, 6, 3], numClasses: $0, groups: 32, widthPerGroup: 4) },
+        "resnext101_32x8d": { ResNet(block: .bottleneck, layers: [3, 4, 23, 3], numClasses: $0, groups: 32, widthPerGroup: 8) },
+        "wide_resnet50_2": { ResNet(block: .bottleneck, layers: [3, 4, 6, 3], numClasses: $0, widthPerGroup: 128) },
+        "wide_resnet101_2": { ResNet(block: .bottleneck, layers: [3, 4, 23, 3], numClasses: $0, widthPerGroup: 128) },
+        "vgg11": { VGG(depth: 11, numClasses: $0) },
+        "vgg13": { VGG(depth: 13, numClasses: $0) },
+        "vgg16": { VGG(depth: 16, numClasses: $0) },
+        "vgg19": { VGG(depth: 19, numClasses: $0) },
+        "vgg11_bn": { VGG(depth: 11, batchNorm: true, numClasses: $0) },
+        "vgg13_bn": { VGG(depth: 13, batchNorm: true, numClasses: $0) },
+        "vgg16_bn": { VGG(depth: 16, batchNorm: true, numClasses: $0) },
+        "vgg19_bn": { VGG(depth: 19, batchNorm: true, numClasses: $0) },
+        "alexnet": { AlexNet(numClasses: $0) },
+    ]
+
+    /// Builds `name` with `numClasses` outputs, or throws listing the known names.
+    public static func build(_ name: String, numClasses: Int = 1000) throws -> Module {
+        guard let builder = builders[name] else { throw UnknownArchitecture(name: name) }
+        return builder(numClasses)
+    }
+}
+
+/// An architecture name that SwiftVision does not know.
+public struct UnknownArchitecture: Error, CustomStringConvertible {
+    public let name: String
+    public var description: String {
+        "unknown model '\(name)'; known models: \(Architectures.names.joined(separator: ", "))"
+    }
+}

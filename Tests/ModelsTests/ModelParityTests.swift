@@ -1,0 +1,82 @@
+// Architectures against torchvision: the state-dict key/shape list of every builder, and the logits
+// of full-size models whose weights follow a closed formula (see Scripts/make_model_fixtures.py).
+
+import Foundation
+import Testing
+import Models
+import NN
+import Tensors
+
+enum ModelFixtures {
+    static func url(_ name: String) -> URL {
+        Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures")!
+    }
+
+    /// name → [(key, shape)] in torchvision's state_dict order.
+    static let architectures: [String: [(String, [Int])]] = {
+        let raw = try! JSONSerialization.jsonObject(with: Data(contentsOf: url("architectures"))) as! [String: [[Any]]]
+        return raw.mapValues { entries in entries.map { ($0[0] as! String, ($0[1] as! [NSNumber]).map(\.intValue)) } }
+    }()
+
+    struct LogitCase: Decodable, CustomStringConvertible {
+        let model: String
+        let inputSize: Int
+        let logits: [Float]
+        var description: String { model }
+    }
+
+    static let logitCases: [LogitCase] = {
+        struct File: Decodable { let cases: [LogitCase] }
+        return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url("logits"))).cases
+    }()
+
+    /// The fixture script's weight formula for the k-th state-dict entry.
+    static func formulaTensor(key: String, shape: [Int], index k: Int) -> Tensor {
+        let n = Shape.count(shape)
+        let leaf = key.split(separator: ".").last.map(String.init) ?? key
+        var values = [Float](repeating: 0, count: n)
+        let fanIn = shape.count >= 2 ? shape.dropFirst(1).reduce(1, *) : 1
+        for i in 0..<n {
+            let s = sin(0.37 * Double(i) + 1.3 * Double(k))
+            let v: Double
+            if leaf == "num_batches_tracked" { v = 0 }
+            else if shape.count >= 2 { v = s / Double(fanIn).squareRoot() }
+            else if leaf == "weight" { v = 1 + 0.1 * s }
+            else if leaf == "running_var" { v = 0.5 + 0.5 * s * s }
+            else { v = 0.1 * s }
+            values[i] = Float(v)
+        }
+        return Tensor(shape: shape, data: values)
+    }
+}
+
+@Suite struct ModelParityTests {
+    @Test(arguments: Architectures.names)
+    func stateDictKeysAndShapesMatchTorchvision(_ name: String) throws {
+        let expected = try #require(ModelFixtures.architectures[name], "no fixture for \(name)")
+        let model = try Architectures.build(name)
+        let actual = model.stateDict().map { ($0.name, $0.tensor.shape) }
+        #expect(actual.count == expected.count)
+        for (a, e) in zip(actual, expected) {
+            #expect(a.0 == e.0 && a.1 == e.1, "\(name): \(a.0) \(a.1) vs torchvision \(e.0) \(e.1)")
+        }
+    }
+
+    @Test(arguments: ModelFixtures.logitCases)
+    func logitsMatchTorchvisionWithFormulaWeights(_ c: ModelFixtures.LogitCase) throws {
+        let model = try Architectures.build(c.model)
+        let entries = model.stateDict().enumerated().map { k, entry in
+            (entry.name, ModelFixtures.formulaTensor(key: entry.name, shape: entry.tensor.shape, index: k))
+        }
+        try model.loadStateDict(entries)
+        model.eval()
+        let n = 2 * 3 * c.inputSize * c.inputSize
+        let x = Tensor(shape: [2, 3, c.inputSize, c.inputSize], data: (0..<n).map { Float(sin(0.1 * Double($0))) })
+        let y = withNoGrad { model(x) }
+        #expect(y.shape == [2, 1000])
+        let scale = c.logits.map { Swift.abs($0) }.max()!
+        var worst: Float = 0
+        for (a, e) in zip(y.scalars, c.logits) { worst = Swift.max(worst, Swift.abs(a - e)) }
+        #expect(worst <= 1e-4 * scale, "\(c.model): max |Δ| \(worst) against logit scale \(scale)")
+    }
+}
