@@ -10,6 +10,8 @@ import json
 import os
 
 import torch
+
+from op_fixtures import enc, record_case
 import torch.nn.functional as F
 
 torch.manual_seed(4321)
@@ -20,21 +22,8 @@ def t(*shape):
     return (torch.rand(tuple(shape), dtype=torch.float64) * 4 - 2).float().double()
 
 
-def enc(x):
-    # 9 significant digits round-trip float32 exactly and keep the JSON small.
-    return {"shape": list(x.shape), "data": [float(f"{v:.9g}") for v in x.detach().float().reshape(-1).tolist()]}
-
-
-def case(name, op, fn, inputs, args, grad=True):
-    xs = [x.clone().requires_grad_(grad) for x in inputs]
-    out = fn(*xs)
-    entry = {"name": name, "op": op, "args": args, "inputs": [enc(x) for x in xs], "output": enc(out)}
-    if grad:
-        g = torch.randn(out.shape, dtype=torch.float64).float().double()
-        grads = torch.autograd.grad(out, xs, g, allow_unused=True)
-        entry["gradOutput"] = enc(g)
-        entry["grads"] = [enc(gx) if gx is not None else None for gx in grads]
-    cases.append(entry)
+def case(name, op, fn, inputs, args=None, grad=True):
+    record_case(cases, name, op, fn, inputs, args, grad)
 
 
 conv_grid = [

@@ -11,6 +11,8 @@ import os
 
 import torch
 
+from op_fixtures import enc, record_case
+
 torch.manual_seed(1234)
 cases = []
 
@@ -30,23 +32,8 @@ def separated(sa, sb):
             return [a, b]
 
 
-def enc(x):
-    # 9 significant digits round-trip float32 exactly and keep the JSON small.
-    return {"shape": list(x.shape), "data": [float(f"{v:.9g}") for v in x.detach().float().reshape(-1).tolist()]}
-
-
 def case(name, op, fn, inputs, args=None, grad=True):
-    xs = [x.clone().requires_grad_(grad) for x in inputs]
-    out = fn(*xs)
-    if isinstance(out, tuple):
-        out = out[0]
-    entry = {"name": name, "op": op, "args": args or {}, "inputs": [enc(x) for x in xs], "output": enc(out)}
-    if grad:
-        g = torch.randn(out.shape, dtype=torch.float64).float().double()
-        grads = torch.autograd.grad(out, xs, g, allow_unused=True)
-        entry["gradOutput"] = enc(g)
-        entry["grads"] = [enc(gx) if gx is not None else None for gx in grads]
-    cases.append(entry)
+    record_case(cases, name, op, fn, inputs, args, grad)
 
 
 # Binary ops with broadcasting.
