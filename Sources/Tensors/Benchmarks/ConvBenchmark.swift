@@ -1,5 +1,6 @@
 // Measurements behind `vision bench conv`: every distinct conv of ResNet-18 at 224², batch 1,
 // against a bare cblas_sgemm of the same M×N×K in the same run, and its backward against its forward.
+// As in ResNet, the convs have no bias; backward computes input and weight gradients.
 
 import CBLAS
 import Foundation
@@ -46,14 +47,13 @@ extension TensorBenchmark {
         var g = RandomGenerator(seed: 3)
         let x = Tensor.uniform([batch, c.inChannels, c.size, c.size], low: -1, high: 1, generator: &g)
         let w = Tensor.uniform([c.outChannels, c.inChannels, c.kernel, c.kernel], low: -0.1, high: 0.1, generator: &g)
-        let b = Tensor.uniform([c.outChannels], generator: &g)
         let out = (c.size + 2 * c.padding - c.kernel) / c.stride + 1
         let (m, n, k) = (c.outChannels, batch * out * out, c.inChannels * c.kernel * c.kernel)
         let a = [Float](repeating: 0.5, count: m * k), bb = [Float](repeating: 0.25, count: k * n)
         var cc = [Float](repeating: 0, count: m * n)
         var sink: Float = 0
         let (forward, gemm) = medians(repeats: repeats, {
-            let y = withNoGrad { Tensor.conv2d(x, weight: w, bias: b, stride: (c.stride, c.stride), padding: (c.padding, c.padding)) }
+            let y = withNoGrad { Tensor.conv2d(x, weight: w, stride: (c.stride, c.stride), padding: (c.padding, c.padding)) }
             sink += y.withUnsafeBufferPointer { $0[0] }
         }, {
             a.withUnsafeBufferPointer { pa in
@@ -65,11 +65,11 @@ extension TensorBenchmark {
                 }
             }
         })
-        let xg = x.requiringGrad(), wg = w.requiringGrad(), bg = b.requiringGrad()
+        let xg = x.requiringGrad(), wg = w.requiringGrad()
         let seed = Tensor.ones([batch, c.outChannels, out, out])
         var graphs: [Tensor] = []
         // Build the graphs outside the timed region, then time backward alone.
-        for _ in 0...repeats { graphs.append(Tensor.conv2d(xg, weight: wg, bias: bg, stride: (c.stride, c.stride), padding: (c.padding, c.padding))) }
+        for _ in 0...repeats { graphs.append(Tensor.conv2d(xg, weight: wg, stride: (c.stride, c.stride), padding: (c.padding, c.padding))) }
         var next = 0
         let backward = median(repeats: repeats) {
             try? graphs[next].backward(gradient: seed)

@@ -12,6 +12,8 @@
 // im2col/col2im run as parallel loops (over col rows / over input channels, which write disjoint
 // memory) outside GEMM, which has OpenBLAS's threads: the two never nest.
 
+import Foundation
+
 /// Shapes and hyper-parameters of one conv2d call.
 public struct Conv2dGeometry: Sendable, Equatable {
     public var batch: Int, inChannels: Int, height: Int, width: Int
@@ -34,7 +36,10 @@ public struct Conv2dGeometry: Sendable, Equatable {
 public enum Conv2dKernel {
     /// Upper bound on the im2col workspace of one conv call, in floats (8 MiB); a tile is never
     /// narrower than one column, so a layer with K > 2M would use K floats.
-    public static let workspaceFloats = 1 << 21
+    public static let workspaceFloats: Int = {
+        let env = ProcessInfo.processInfo.environment["VISION_CONV_WORKSPACE_FLOATS"].flatMap(Int.init)
+        return Swift.max(1024, env ?? (1 << 21))
+    }()
 
     /// Writes col rows [0, K) × tile columns [p0, p1) of image `x` (Cin × H × W) for group `group`.
     static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, group: Int, p0: Int, p1: Int,
@@ -68,13 +73,21 @@ public enum Conv2dKernel {
                             var i = 0
                             while i < n && iw0 &+ owStart &+ i < 0 { d[i] = 0; i &+= 1 }
                             let validEnd = Swift.min(n, W &- iw0 &- owStart)
-                            if validEnd > i { (d + i).update(from: row + (iw0 &+ owStart &+ i), count: validEnd &- i); i = validEnd }
+                            // Runs are short (one output row): an inline loop beats a memmove call.
+                            let src = row + (iw0 &+ owStart)
+                            while i < validEnd { d[i] = src[i]; i &+= 1 }
                             while i < n { d[i] = 0; i &+= 1 }
                         } else {
-                            for i in 0..<n {
-                                let iw = iw0 &+ (owStart &+ i) &* g.strideW
-                                d[i] = iw >= 0 && iw < W ? row[iw] : 0
-                            }
+                            // Columns i with iw = start + i·stride inside [0, W): zero outside, gather inside.
+                            let sw = g.strideW
+                            let start = iw0 &+ owStart &* sw
+                            let first = start >= 0 ? 0 : Swift.min(n, (-start &+ sw &- 1) / sw)
+                            let last = start >= W ? first : Swift.max(first, Swift.min(n, (W &- start &+ sw &- 1) / sw))
+                            if first > 0 { d.initialize(repeating: 0, count: first) }
+                            let src = row + start
+                            var i = first
+                            while i < last { d[i] = src[i &* sw]; i &+= 1 }
+                            if last < n { (d + last).initialize(repeating: 0, count: n &- last) }
                         }
                     }
                     p &+= n
