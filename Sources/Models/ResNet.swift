@@ -26,6 +26,8 @@ public final class BasicBlock: Module, @unchecked Sendable {
     /// The BN whose weight `zero_init_residual` zeroes.
     var lastNorm: BatchNorm2d { bn2 }
 
+    public override var convBatchNormPairs: [(Conv2d, BatchNorm2d)] { [(conv1, bn1), (conv2, bn2)] }
+
     public override func forward(_ x: Tensor) -> Tensor {
         let out = bn2(conv2(bn1(conv1(x)).relu()))
         return (out + (downsample?(x) ?? x)).relu()
@@ -55,6 +57,8 @@ public final class Bottleneck: Module, @unchecked Sendable {
     }
 
     var lastNorm: BatchNorm2d { bn3 }
+
+    public override var convBatchNormPairs: [(Conv2d, BatchNorm2d)] { [(conv1, bn1), (conv2, bn2), (conv3, bn3)] }
 
     public override func forward(_ x: Tensor) -> Tensor {
         var out = bn1(conv1(x)).relu()
@@ -141,6 +145,8 @@ public final class ResNet: Module, @unchecked Sendable {
     public func replaceClassifier(numClasses: Int) {
         fc = registerModule("fc", Linear(fc.inFeatures, numClasses))
     }
+
+    public override var convBatchNormPairs: [(Conv2d, BatchNorm2d)] { [(conv1, bn1)] }
 
     public override var summary: String { "ResNet" }
 

@@ -119,12 +119,23 @@ open class Module: @unchecked Sendable {
 
     // MARK: Modes
 
-    /// Sets training mode on this module and every descendant.
+    /// Sets training mode on this module and every descendant. Entering training mode undoes
+    /// `foldBatchNormsForInference()`.
     @discardableResult
     public func train(_ on: Bool = true) -> Self {
-        for (_, m) in namedModules() { m.isTraining = on }
+        for (_, m) in namedModules() {
+            m.isTraining = on
+            if on { m.clearFolding() }
+        }
         return self
     }
+
+    /// The (conv, batch norm) pairs of this module's own children where the BN directly follows the
+    /// conv in `forward`, for `foldBatchNormsForInference()`. Modules with such pairs override it.
+    open var convBatchNormPairs: [(Conv2d, BatchNorm2d)] { [] }
+
+    /// Drops inference-only folded state (see `foldBatchNormsForInference`).
+    func clearFolding() {}
 
     /// Sets evaluation mode (PyTorch's `eval()`).
     @discardableResult
@@ -177,6 +188,7 @@ open class Module: @unchecked Sendable {
         if !report.shapeMismatches.isEmpty || (strict && !report.isClean) {
             throw StateDictError(module: summary, report: report)
         }
+        for (_, m) in namedModules() { m.clearFolding() }
         for (name, p) in params { if let t = given[name] { p.value = t } }
         for (name, b) in buffers { if let t = given[name] { b.value = t.detached() } }
         return report

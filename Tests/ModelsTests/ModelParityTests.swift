@@ -62,14 +62,15 @@ enum ModelFixtures {
         }
     }
 
-    @Test(arguments: ModelFixtures.logitCases)
-    func logitsMatchTorchvisionWithFormulaWeights(_ c: ModelFixtures.LogitCase) throws {
+    @Test(arguments: ModelFixtures.logitCases, [false, true])
+    func logitsMatchTorchvisionWithFormulaWeights(_ c: ModelFixtures.LogitCase, foldBatchNorm: Bool) throws {
         let model = try Architectures.build(c.model)
         let entries = model.stateDict().enumerated().map { k, entry in
             (entry.name, ModelFixtures.formulaTensor(key: entry.name, shape: entry.tensor.shape, index: k))
         }
         try model.loadStateDict(entries)
         model.eval()
+        if foldBatchNorm { model.foldBatchNormsForInference() }
         let n = 2 * 3 * c.inputSize * c.inputSize
         let x = Tensor(shape: [2, 3, c.inputSize, c.inputSize], data: (0..<n).map { Float(sin(0.1 * Double($0))) })
         let y = withNoGrad { model(x) }
@@ -77,6 +78,6 @@ enum ModelFixtures {
         let scale = c.logits.map { Swift.abs($0) }.max()!
         var worst: Float = 0
         for (a, e) in zip(y.scalars, c.logits) { worst = Swift.max(worst, Swift.abs(a - e)) }
-        #expect(worst <= 1e-4 * scale, "\(c.model): max |Δ| \(worst) against logit scale \(scale)")
+        #expect(worst <= 1e-4 * scale, "\(c.model) (BN folded: \(foldBatchNorm)): max |Δ| \(worst) against logit scale \(scale)")
     }
 }

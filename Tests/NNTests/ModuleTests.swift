@@ -105,3 +105,24 @@ final class TinyNet: Module, @unchecked Sendable {
 func closeEnough(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { Swift.abs($0 - $1) <= tolerance * Swift.max(1, Swift.abs($1)) }
 }
+
+@Suite struct BatchNormFoldingTests {
+    @Test func foldingKeepsPredictionsAndTrainingUndoesIt() throws {
+        RandomGenerator.manualSeed(11)
+        let net = TinyNet()
+        // Give the BNs non-trivial statistics with a few training-mode passes.
+        var g = RandomGenerator(seed: 5)
+        for _ in 0..<3 { _ = net(Tensor.normal([8, 1, 8, 8], mean: 0.5, std: 2, generator: &g)) }
+        let x = Tensor.normal([4, 1, 8, 8], generator: &g)
+        net.eval()
+        let reference = withNoGrad { net(x) }
+        let keysBefore = net.stateDict().map(\.name)
+        net.foldBatchNormsForInference()
+        let folded = withNoGrad { net(x) }
+        #expect(closeEnough(folded.scalars, reference.scalars, tolerance: 1e-5))
+        #expect(net.stateDict().map(\.name) == keysBefore, "folding leaves the state dict alone")
+        net.train()
+        net.eval()
+        #expect(withNoGrad { net(x) }.scalars == reference.scalars, "train() undoes the folding")
+    }
+}

@@ -10,6 +10,8 @@ public final class BatchNorm2d: Module, @unchecked Sendable {
     public let momentum: Float?
     public let weight: Parameter?, bias: Parameter?
     public let runningMean: Buffer?, runningVar: Buffer?, numBatchesTracked: Buffer?
+    /// Set when folded into the preceding conv: evaluation mode then passes the input through.
+    var isFoldedIntoConv = false
 
     public init(_ numFeatures: Int, eps: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true,
                 trackRunningStats: Bool = true) {
@@ -30,10 +32,13 @@ public final class BatchNorm2d: Module, @unchecked Sendable {
 
     public override var summary: String { "BatchNorm2d(\(numFeatures), eps=\(eps), momentum=\(momentum.map { "\($0)" } ?? "None"))" }
 
+    override func clearFolding() { isFoldedIntoConv = false }
+
     public override func forward(_ input: Tensor) -> Tensor {
         guard input.rank == 4 || input.rank == 2, input.shape[1] == numFeatures else {
             inputError("expected input [N, \(numFeatures), H, W], got \(describe(input.shape))")
         }
+        if isFoldedIntoConv && !isTraining { return input }
         let useBatchStats = isTraining || runningMean == nil
         var factor = momentum ?? 0
         if isTraining, let counter = numBatchesTracked {

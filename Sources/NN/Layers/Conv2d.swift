@@ -7,6 +7,9 @@ public final class Conv2d: Module, @unchecked Sendable {
     public let groups: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// Weight and bias with a following BatchNorm folded in, used in evaluation mode
+    /// (see `foldBatchNormsForInference`).
+    var folded: (weight: Tensor, bias: Tensor)?
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true) {
@@ -41,6 +44,8 @@ public final class Conv2d: Module, @unchecked Sendable {
         return s + ")"
     }
 
+    override func clearFolding() { folded = nil }
+
     public override func forward(_ input: Tensor) -> Tensor {
         guard input.rank == 4, input.shape[1] == inChannels else {
             inputError("expected input [N, \(inChannels), H, W], got \(describe(input.shape))")
@@ -49,6 +54,10 @@ public final class Conv2d: Module, @unchecked Sendable {
             _ = try Tensor.conv2dGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding,
                                           dilation: dilation, groups: groups)
         } catch { inputError(error.message) }
+        if !isTraining, let folded {
+            return Tensor.conv2d(input, weight: folded.weight, bias: folded.bias, stride: stride, padding: padding,
+                                 dilation: dilation, groups: groups)
+        }
         return Tensor.conv2d(input, weight: weight.value, bias: bias?.value, stride: stride, padding: padding,
                              dilation: dilation, groups: groups)
     }

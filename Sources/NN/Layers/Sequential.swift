@@ -30,6 +30,14 @@ public final class Sequential: Module, @unchecked Sendable {
         layers[index] = layer
     }
 
+    /// Adjacent Conv2d → BatchNorm2d layers.
+    public override var convBatchNormPairs: [(Conv2d, BatchNorm2d)] {
+        zip(layers, layers.dropFirst()).compactMap { a, b in
+            guard let conv = a as? Conv2d, let bn = b as? BatchNorm2d else { return nil }
+            return (conv, bn)
+        }
+    }
+
     public override var summary: String { "Sequential(\(layers.count) layers)" }
 
     public override func forward(_ input: Tensor) -> Tensor {
