@@ -6,7 +6,7 @@ import SwiftVision
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against a reference in the same run (medians of repeated runs).",
-        subcommands: [TensorBench.self, ConvBench.self, ImagesBench.self, CheckpointsBench.self])
+        subcommands: [TensorBench.self, ConvBench.self, ModelsBench.self, ImagesBench.self, CheckpointsBench.self])
 }
 
 struct TensorBench: ParsableCommand {
@@ -61,6 +61,37 @@ struct ConvBench: ParsableCommand {
         }
         print(String(format: "ResNet-18 convs in total (each × its count): forward %.1f ms, bare GEMM %.1f ms (%.2f), backward %.1f ms (%.2f× forward)",
                      totalForward * 1e3, totalGemm * 1e3, totalGemm / totalForward, totalBackward * 1e3, totalBackward / totalForward))
+    }
+}
+
+struct ModelsBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "Inference latency (batch 1) and throughput (batch 16) of whole models, random weights.",
+        discussion: """
+            Evaluation mode, BatchNorm folded into the convs, no autograd graph. \
+            Scripts/bench_models.py runs PyTorch eager on the same work in the same run and prints ratios.
+            """)
+
+    @Option(help: "Comma-separated architectures.") var models = "resnet18,resnet50,vgg16,alexnet"
+    @Option(help: "Comma-separated batch sizes.") var batches = "1,16"
+    @Option(help: "Input height and width.") var size = 224
+    @Option(help: "Timed runs per case (after one warm-up).") var runs = 10
+    @Flag(help: "Print one JSON object per case.") var json = false
+
+    func run() throws {
+        if !json { print("threads: \(Threading.count)") }
+        for name in models.split(separator: ",").map(String.init) {
+            for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
+                let r = try ModelBenchmark.run(model: name, batch: batch, size: size, runs: runs)
+                if json {
+                    print(String(decoding: try JSONEncoder().encode(r), as: UTF8.self))
+                } else {
+                    print(String(format: "%-10@ batch %3d: median %8.1f ms (min %.1f), %6.1f img/s",
+                                 name, batch, r.medianSeconds * 1e3, r.minSeconds * 1e3, r.imagesPerSecond))
+                }
+            }
+        }
     }
 }
 
