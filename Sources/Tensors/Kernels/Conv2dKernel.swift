@@ -41,6 +41,9 @@ public enum Conv2dKernel {
         return Swift.max(1024, env ?? (1 << 21))
     }()
 
+    /// Whether stride-1 convs may use `ShiftedConv2d` (VISION_CONV_SHIFTED=0 turns it off).
+    static let useShifted = ProcessInfo.processInfo.environment["VISION_CONV_SHIFTED"] != "0"
+
     /// Writes col rows [0, K) × tile columns [p0, p1) of image `x` (Cin × H × W) for group `group`.
     static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, group: Int, p0: Int, p1: Int,
                        _ col: UnsafeMutablePointer<Float>) {
@@ -144,6 +147,7 @@ public enum Conv2dKernel {
     /// y (N × Cout × OH × OW) = conv(x, w) + bias. `w` is Cout × Cin/g × kh × kw.
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
+        if useShifted && ShiftedConv2d.applies(g) { return ShiftedConv2d.forward(x, w, bias, y, g) }
         let ohw = g.outH &* g.outW, hw = g.height &* g.width
         let coutG = g.outChannels / g.groups, cinG = g.inChannels / g.groups
         let K = g.kPerGroup, T = g.tileColumns
