@@ -1,0 +1,91 @@
+// One entry of the model zoo: which architecture, where its torchvision weights live, how to
+// check them, how to preprocess for them, and what torchvision publishes about them.
+
+/// torchvision's eval preset for a set of weights: resize the shorter side, centre-crop, normalise
+/// with the ImageNet mean/std. `Models` knows nothing of images, so this is plain data; the CLI
+/// turns it into an `ImageClassificationPreset`.
+public struct ZooPreset: Sendable, Equatable {
+    /// Shorter side after resizing (256 for V1 weights, 232 for most V2 weights).
+    public var resizeSize: Int
+    /// Side of the centre crop.
+    public var cropSize: Int
+    /// Resampling filter name: `bilinear`, `bicubic` or `nearest`.
+    public var interpolation: String
+
+    /// The preset name stored in a checkpoint's `preprocessing` metadata.
+    public static let metadataName = "imagenet-classification"
+
+    public init(resizeSize: Int = 256, cropSize: Int = 224, interpolation: String = "bilinear") {
+        self.resizeSize = resizeSize
+        self.cropSize = cropSize
+        self.interpolation = interpolation
+    }
+
+    /// torchvision's default ImageNet preset (resize 256, crop 224, bilinear).
+    public static let imagenet = ZooPreset()
+
+    /// The `preprocessing` metadata value:
+    /// `imagenet-classification(resize=256,crop=224,interpolation=bilinear)`.
+    public var metadataValue: String {
+        "\(Self.metadataName)(resize=\(resizeSize),crop=\(cropSize),interpolation=\(interpolation))"
+    }
+
+    /// Parses a `preprocessing` metadata value. A bare `imagenet-classification` is the default
+    /// preset; parameters not given keep their defaults. Returns nil for other preset names or
+    /// malformed parameters.
+    public init?(metadataValue text: String) {
+        self.init()
+        guard text.hasPrefix(Self.metadataName) else { return nil }
+        var rest = text.dropFirst(Self.metadataName.count)
+        if rest.isEmpty { return }
+        guard rest.first == "(", rest.last == ")" else { return nil }
+        rest = rest.dropFirst().dropLast()
+        for part in rest.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { return nil }
+            switch kv[0] {
+            case "resize": guard let v = Int(kv[1]), v > 0 else { return nil }; resizeSize = v
+            case "crop": guard let v = Int(kv[1]), v > 0 else { return nil }; cropSize = v
+            case "interpolation": interpolation = kv[1]
+            default: return nil
+            }
+        }
+    }
+}
+
+/// A set of pretrained torchvision weights (see `Zoo.entries`).
+public struct ZooEntry: Sendable, Equatable {
+    /// Zoo name: the architecture name for IMAGENET1K_V1 weights, `<arch>_v2` for IMAGENET1K_V2.
+    public var name: String
+    /// Builder name for `Architectures.build`.
+    public var architecture: String
+    /// torchvision's enum member, e.g. `ResNet50_Weights.IMAGENET1K_V2`.
+    public var weights: String
+    /// Download URL on download.pytorch.org.
+    public var url: String
+    /// Leading hex digits of the file's SHA-256 (torchvision's file-name convention).
+    public var sha256Prefix: String
+    /// Eval preprocessing for these weights.
+    public var preset: ZooPreset
+    /// Number of classes (1000: ImageNet-1k, names in `Zoo.imagenetCategories`).
+    public var numClasses: Int
+    /// Published ImageNet-1k top-1 accuracy, percent.
+    public var acc1: Double
+    /// Published ImageNet-1k top-5 accuracy, percent.
+    public var acc5: Double
+    /// Number of parameters.
+    public var numParams: Int
+
+    public init(name: String, architecture: String, weights: String, url: String, sha256Prefix: String,
+                preset: ZooPreset, numClasses: Int, acc1: Double, acc5: Double, numParams: Int) {
+        self.name = name; self.architecture = architecture; self.weights = weights; self.url = url
+        self.sha256Prefix = sha256Prefix; self.preset = preset; self.numClasses = numClasses
+        self.acc1 = acc1; self.acc5 = acc5; self.numParams = numParams
+    }
+
+    /// The file name, the last path component of `url` (e.g. `resnet18-f37072fd.pth`).
+    public var fileName: String { String(url.split(separator: "/").last ?? "") }
+
+    /// Class names: ImageNet-1k's for the 1000-class entries.
+    public var categories: [String] { numClasses == Zoo.imagenetCategories.count ? Zoo.imagenetCategories : [] }
+}
