@@ -61,8 +61,9 @@ struct Classify: ParsableCommand {
                 let p = Array(values[(row * classes)..<((row + 1) * classes)])
                 let top = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }.prefix(topk)
                 if json {
-                    let items = top.map { "{\"index\": \($0), \"label\": \(jsonQuote(loaded.label($0))), \"probability\": \(p[$0])}" }
-                    print("{\"image\": \(jsonQuote(path)), \"top\": [\(items.joined(separator: ", "))]}")
+                    let record = ClassificationRecord(
+                        image: path, top: top.map { .init(index: $0, label: loaded.label($0), probability: p[$0]) })
+                    print(String(decoding: try jsonEncoder.encode(record), as: UTF8.self))
                 } else {
                     print(path)
                     for (rank, i) in top.enumerated() {
@@ -102,22 +103,23 @@ func reportError(_ message: String) {
     FileHandle.standardError.write(Data("vision: \(message)\n".utf8))
 }
 
-/// A JSON string literal.
-func jsonQuote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
+/// One line of `vision classify --json`: `{"image": PATH, "top": [{"index", "label", "probability"}]}`.
+struct ClassificationRecord: Encodable {
+    struct Entry: Encodable {
+        let index: Int
+        let label: String
+        let probability: Float
     }
-    return out + "\""
+    let image: String
+    let top: [Entry]
 }
+
+/// Keys in the documented order (alphabetical happens to be it), paths unescaped.
+let jsonEncoder: JSONEncoder = {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return e
+}()
 
 /// A failure of `classify`/`convert` that names the file or model and the problem.
 struct CLIError: Error, CustomStringConvertible {
