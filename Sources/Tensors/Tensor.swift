@@ -126,7 +126,8 @@ public struct Tensor: @unchecked Sendable {
 
 extension Tensor: CustomStringConvertible {
     public var description: String {
-        let head = scalars.prefix(8).map { String($0) }.joined(separator: ", ")
+        // Only the first elements: printing a large tensor must not copy all of it.
+        let head = withUnsafeBufferPointer { $0.prefix(8).map { String($0) } }.joined(separator: ", ")
         let more = count > 8 ? ", ..." : ""
         let grad = requiresGrad ? ", requiresGrad" : ""
         return "Tensor(shape: \(describe(shape)), [\(head)\(more)]\(grad))"
