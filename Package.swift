@@ -3,7 +3,9 @@
 // Layering (each arrow is an allowed import), see Docs/DESIGN.md:
 //   VisionCLI -> SwiftVision -> Models -> NN -> Tensors -> CBLAS
 //                               Models -> Checkpoints -> Tensors
+//                               Training -> Datasets, Models
 //                               Datasets -> Transforms -> ImageIO -> CImageCodecs
+//                               Datasets -> Checkpoints (CIFAR pickle batches), CZlib (gzip IDX)
 //                               Datasets, Transforms -> Tensors
 import PackageDescription
 
@@ -30,7 +32,9 @@ let package = Package(
         .target(name: "Models", dependencies: ["NN", "Checkpoints", "Tensors"]),
         .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
         .target(name: "Transforms", dependencies: ["ImageIO", "Tensors"]),
-        .target(name: "SwiftVision", dependencies: ["Tensors", "NN", "Models", "Checkpoints", "ImageIO", "Transforms"]),
+        .target(name: "Datasets", dependencies: ["Transforms", "ImageIO", "Tensors", "Checkpoints", "CZlib"]),
+        .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors"]),
+        .target(name: "SwiftVision", dependencies: ["Tensors", "NN", "Models", "Checkpoints", "ImageIO", "Transforms", "Datasets", "Training"]),
         .executableTarget(
             name: "VisionCLI",
             dependencies: ["SwiftVision", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -40,5 +44,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["SwiftVision"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Transforms"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Transforms", "ImageIO", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["SwiftVision"], resources: [.copy("Fixtures")]),
     ]
 )

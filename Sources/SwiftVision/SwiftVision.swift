@@ -5,3 +5,5 @@
 @_exported import NN
 @_exported import Tensors
 @_exported import Transforms
+@_exported import Datasets
+@_exported import Training

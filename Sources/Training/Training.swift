@@ -1,0 +1,2 @@
+// Training loops, checkpoints with optimizer/scheduler/RNG state, metrics and evaluation.
+import Datasets
