@@ -6,7 +6,7 @@ import SwiftVision
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against a reference in the same run (medians of repeated runs).",
-        subcommands: [TensorBench.self, ConvBench.self, ModelsBench.self, ImagesBench.self, CheckpointsBench.self])
+        subcommands: [TensorBench.self, ConvBench.self, ModelsBench.self, TrainBench.self, ImagesBench.self, CheckpointsBench.self])
 }
 
 struct TensorBench: ParsableCommand {
@@ -90,6 +90,40 @@ struct ModelsBench: ParsableCommand {
                     print(String(format: "%-10@ batch %3d: median %8.1f ms (min %.1f), %6.1f img/s",
                                  name, batch, r.medianSeconds * 1e3, r.minSeconds * 1e3, r.imagesPerSecond))
                 }
+            }
+        }
+    }
+}
+
+struct TrainBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training-step speed: zero_grad, forward (train mode), cross-entropy, backward, SGD step.",
+        discussion: """
+            A fixed random batch and random labels, so only the model's compute is measured (the data \
+            pipeline has its own benchmark). Cases are MODEL:BATCH:CHANNELS:SIZE. \
+            Scripts/bench_training.py runs PyTorch on the same work in the same run and prints ratios.
+            """)
+
+    @Option(help: "Comma-separated cases MODEL:BATCH:CHANNELS:SIZE.")
+    var cases = "small_cnn:64:1:28,resnet18:32:3:64"
+    @Option(help: "Timed steps per case (after two warm-up steps).") var runs = 10
+    @Flag(help: "Print one JSON object per case.") var json = false
+
+    func run() throws {
+        if !json { print("threads: \(Threading.count)") }
+        for spec in cases.split(separator: ",") {
+            let parts = spec.split(separator: ":").map(String.init)
+            guard parts.count == 4, let batch = Int(parts[1]), let channels = Int(parts[2]), let size = Int(parts[3]),
+                  batch > 0, channels > 0, size > 0 else {
+                throw ValidationError("bad case '\(spec)': expected MODEL:BATCH:CHANNELS:SIZE, e.g. resnet18:32:3:64")
+            }
+            let r = try TrainStepBenchmark.run(model: parts[0], batch: batch, channels: channels, size: size, runs: runs)
+            if json {
+                print(String(decoding: try JSONEncoder().encode(r), as: UTF8.self))
+            } else {
+                print(String(format: "%-10@ batch %3d, %d×%d×%d: step median %8.2f ms (min %.2f), %7.1f img/s",
+                             r.model, batch, channels, size, size, r.medianSeconds * 1e3, r.minSeconds * 1e3, r.imagesPerSecond))
             }
         }
     }

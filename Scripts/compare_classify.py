@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""End-to-end check of `vision classify` against torchvision, and its cold start and peak memory.
+
+Builds a torchvision model with seeded random weights (torch.manual_seed) and non-trivial BatchNorm
+statistics (a few forward passes in train mode on seeded random batches), saves its state dict with
+torch.save, then classifies the sample photos both ways:
+  torchvision: the model's ImageNet preset (IMAGENET1K_V1 transforms) on PIL images, softmax top-k;
+  SwiftVision: `vision classify --json --topk K --model NAME --weights FILE IMAGES...`.
+Prints per-image indices and the largest probability difference; exits 1 if indices differ or a
+probability differs by more than 1e-4.
+
+With --timing it also measures, over --runs runs each (medians): the wall time of `vision classify`
+on one JPEG (process start to printed result, weights on disk) and of `python -c` doing the same
+with torchvision, and the peak RSS of both (GNU time's %M; Debian package `time`).
+
+Run: /tmp/torch-venv/bin/python Scripts/compare_classify.py [--vision .build/release/vision]
+         [--model resnet18] [--topk 5] [--timing --runs 5]
+"""
+import argparse
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+import torchvision.models as tvm
+from PIL import Image
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(__file__), ".."))
+
+TORCH_ONE = """
+import sys, torch, torchvision.models as tvm
+from PIL import Image
+torch.set_num_threads(2)
+m = getattr(tvm, sys.argv[1])(); m.load_state_dict(torch.load(sys.argv[2], weights_only=True)); m.eval()
+tf = tvm.ResNet18_Weights.IMAGENET1K_V1.transforms()
+with torch.inference_mode():
+    p = m(tf(Image.open(sys.argv[3]).convert('RGB')).unsqueeze(0)).softmax(1)[0]
+v, i = p.topk(5)
+print([(int(a), float(b)) for a, b in zip(i, v)])
+"""
+
+
+def seeded_model(name):
+    torch.manual_seed(0)
+    model = getattr(tvm, name)()
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.randn(4, 3, 96, 96) * 1.5 + 0.2)
+    return model.eval()
+
+
+def timed(cmd):
+    """Wall time and peak RSS (MB) of cmd. The RSS comes from GNU time's %M: ru_maxrss read by this
+    (large) Python process through wait4 would count the pages of the fork before exec."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        start = time.perf_counter()
+        subprocess.run(["/usr/bin/time", "-q", "-o", rss.name, "-f", "%M"] + cmd, check=True, capture_output=True)
+        wall = time.perf_counter() - start
+        return wall, int(rss.read().split()[-1]) / 1024.0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--vision", default=os.path.join(ROOT, ".build", "release", "vision"))
+    p.add_argument("--model", default="resnet18")
+    p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--timing", action="store_true")
+    p.add_argument("--runs", type=int, default=5)
+    args = p.parse_args()
+    torch.set_num_threads(2)
+
+    model = seeded_model(args.model)
+    workdir = tempfile.mkdtemp(prefix="compare-classify-")
+    weights = os.path.join(workdir, f"{args.model}-seeded.pth")
+    torch.save(model.state_dict(), weights)
+    images = sorted(glob.glob(os.path.join(ROOT, "Datasets", "samples", "*.jpg")))
+    tf = tvm.ResNet18_Weights.IMAGENET1K_V1.transforms()
+    with torch.inference_mode():
+        probs = model(torch.stack([tf(Image.open(i).convert("RGB")) for i in images])).softmax(1)
+
+    out = subprocess.run([args.vision, "classify", "--json", "--topk", str(args.topk), "--model", args.model,
+                          "--weights", weights] + images, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"vision classify failed: {out.stderr}")
+    ok = True
+    for line, path, ref in zip(out.stdout.splitlines(), images, probs):
+        record = json.loads(line)
+        values, indices = ref.topk(args.topk)
+        ours = [t["index"] for t in record["top"]]
+        worst = max(abs(t["probability"] - ref[t["index"]].item()) for t in record["top"])
+        same = ours == indices.tolist()
+        ok &= same and worst <= 1e-4
+        print(f"{os.path.basename(path):16s} torchvision {indices.tolist()} p={[round(v, 5) for v in values.tolist()]}\n"
+              f"{'':16s} vision      {ours} same={same} max|Δp|={worst:.2e}")
+
+    if args.timing:
+        one = images[0]
+        ours, theirs = [], []
+        for _ in range(args.runs):  # interleaved, so both see the same machine load
+            ours.append(timed([args.vision, "classify", "--model", args.model, "--weights", weights, "--topk", "5", one]))
+            theirs.append(timed([sys.executable, "-c", TORCH_ONE, args.model, weights, one]))
+        med = lambda rows, k: statistics.median(r[k] for r in rows)
+        print(f"cold start, one JPEG, {args.runs} runs (median): vision {med(ours, 0):.3f} s, peak RSS {med(ours, 1):.0f} MB; "
+              f"python+torchvision {med(theirs, 0):.3f} s, peak RSS {med(theirs, 1):.0f} MB; "
+              f"ratio {med(ours, 0) / med(theirs, 0):.2f}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()

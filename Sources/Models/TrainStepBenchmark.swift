@@ -1,0 +1,70 @@
+// Measurements behind `vision bench train`: the speed of one full training step (zero_grad,
+// forward in train mode, cross-entropy, backward, SGD with momentum) on a fixed random batch —
+// the same work as Scripts/bench_training.py does with PyTorch, so the two print comparable images/s.
+
+import Foundation
+import NN
+import Tensors
+
+/// Training-step benchmarks.
+public enum TrainStepBenchmark {
+    /// One measurement.
+    public struct Result: Sendable, Codable {
+        public var model: String
+        public var batch: Int
+        public var channels: Int
+        public var size: Int
+        public var medianSeconds: Double
+        public var minSeconds: Double
+        public var runs: Int
+        /// Images per second at the median step time.
+        public var imagesPerSecond: Double
+    }
+
+    /// The small CNN of `../shared/bench/fashion_torch.py`, for 1×28×28 inputs when not registered.
+    static func model(_ name: String, channels: Int, numClasses: Int) throws -> Module {
+        if name == "small_cnn", !Architectures.names.contains(name) {
+            return Sequential([
+                Conv2d(channels, 32, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2),
+                Conv2d(32, 64, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2),
+                Flatten(), Linear(1600, 128), ReLU(), Linear(128, numClasses),
+            ])
+        }
+        return try Architectures.build(name, numClasses: numClasses)
+    }
+
+    /// Times `warmup` + `runs` training steps of `name` on a random `batch`×`channels`×`size`² batch
+    /// with random labels among `numClasses`.
+    public static func run(model name: String, batch: Int, channels: Int = 3, size: Int, numClasses: Int = 10,
+                           runs: Int = 10, warmup: Int = 2) throws -> Result {
+        RandomGenerator.manualSeed(0)
+        let model = try model(name, channels: channels, numClasses: numClasses)
+        model.train()
+        let optimizer = SGD(model.parameters(), lr: 0.01, momentum: 0.9)
+        var g = RandomGenerator(seed: 1)
+        let x = Tensor.normal([batch, channels, size, size], generator: &g)
+        let labels = (0..<batch).map { _ in Int.random(in: 0..<numClasses, using: &g) }
+        var times: [Double] = []
+        var sink: Float = 0
+        for step in 0..<(warmup + max(1, runs)) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            optimizer.zeroGrad()
+            let loss = try crossEntropy(model(x), labels)
+            try loss.backward()
+            optimizer.step()
+            sink += loss.scalars[0]
+            if step >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+        }
+        guard sink.isFinite else { throw BenchmarkError("training step diverged (loss \(sink))") }
+        times.sort()
+        let median = times[times.count / 2]
+        return Result(model: name, batch: batch, channels: channels, size: size, medianSeconds: median,
+                      minSeconds: times[0], runs: times.count, imagesPerSecond: Double(batch) / median)
+    }
+
+    /// An error raised when a benchmark cannot produce a meaningful number.
+    public struct BenchmarkError: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+}
