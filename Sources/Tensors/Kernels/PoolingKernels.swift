@@ -26,38 +26,86 @@ public struct Pool2dGeometry: Sendable, Equatable {
 public enum PoolingKernel {
     static func planeGrain(_ perPlane: Int) -> Int { Swift.max(1, Threading.minimumParallelElements / Swift.max(perPlane, 1)) }
 
-    /// Max pooling; `indices` receives the flat index (ih·W + iw) of each maximum in its plane.
+    /// The input range [lo, hi) of a window's taps along one axis: taps `lo..<hi` of the kernel fall
+    /// inside 0..<size (window start `start`, kernel `k`, dilation `d`).
+    @inline(__always)
+    static func validTaps(start: Int, size: Int, kernel k: Int, dilation d: Int) -> (lo: Int, hi: Int) {
+        var lo = 0, hi = k
+        while lo < k && start &+ lo &* d < 0 { lo &+= 1 }
+        while hi > lo && start &+ (hi &- 1) &* d >= size { hi &-= 1 }
+        return (lo, hi)
+    }
+
+    /// The larger of two values, NaN if either is NaN (max_pool2d's rule); branch-free, so loops of
+    /// it vectorise.
+    @inline(__always)
+    static func nanMax(_ a: Float, _ b: Float) -> Float { (a > b || a.isNaN) ? a : b }
+
+    /// Max pooling. With `indices`, each output's flat input index (ih·W + iw) is recorded for
+    /// backward; without (inference), only the values are computed. A NaN in a window gives NaN
+    /// (PyTorch's rule). The valid taps of each window are computed once per row and column, so
+    /// the inner loops have no bounds checks. The values-only path is separable: the rows of an
+    /// output row's windows are max-reduced into one row (contiguous, vectorised), then each
+    /// output takes the max of its columns of that row (independent short chains).
     public static func maxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                                  _ indices: UnsafeMutablePointer<Int32>, _ g: Pool2dGeometry) {
+                                  _ indices: UnsafeMutablePointer<Int32>?, _ g: Pool2dGeometry) {
         let (OH, OW, H, W) = (g.outH, g.outW, g.height, g.width)
-        Threading.parallelFor(g.planes, grain: planeGrain(OH * OW * g.kernelH * g.kernelW)) { p0, p1 in
-            for p in p0..<p1 {
-                let src = x + p &* H &* W
-                let dst = y + p &* OH &* OW
-                let idx = indices + p &* OH &* OW
-                for oh in 0..<OH {
-                    let hs = oh &* g.strideH &- g.padH
-                    for ow in 0..<OW {
-                        let ws = ow &* g.strideW &- g.padW
-                        var best = -Float.infinity
-                        var bestIndex: Int32 = -1
-                        for ki in 0..<g.kernelH {
-                            let ih = hs &+ ki &* g.dilationH
-                            if ih < 0 || ih >= H { continue }
-                            for kj in 0..<g.kernelW {
-                                let iw = ws &+ kj &* g.dilationW
-                                if iw < 0 || iw >= W { continue }
-                                let v = src[ih &* W &+ iw]
-                                if v > best || v.isNaN || bestIndex < 0 {
-                                    best = v
-                                    bestIndex = Int32(ih &* W &+ iw)
-                                    if v.isNaN { break }
+        let (dh, dw) = (g.dilationH, g.dilationW)
+        let columns = (0..<OW).map { ow -> (start: Int, lo: Int, hi: Int) in
+            let ws = ow &* g.strideW &- g.padW
+            let t = validTaps(start: ws, size: W, kernel: g.kernelW, dilation: dw)
+            return (ws, t.lo, t.hi)
+        }
+        columns.withUnsafeBufferPointer { cols in
+            nonisolated(unsafe) let cols = cols
+            Threading.parallelFor(g.planes, grain: planeGrain(OH * OW * g.kernelH * g.kernelW)) { p0, p1 in
+                let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(W, 1))
+                defer { rowMax.deallocate() }
+                for p in p0..<p1 {
+                    let src = x + p &* H &* W
+                    let dst = y + p &* OH &* OW
+                    for oh in 0..<OH {
+                        let hs = oh &* g.strideH &- g.padH
+                        let rows = validTaps(start: hs, size: H, kernel: g.kernelH, dilation: dh)
+                        let out = dst + oh &* OW
+                        if let indices {
+                            let idx = indices + (p &* OH &* OW &+ oh &* OW)
+                            for ow in 0..<OW {
+                                let c = cols[ow]
+                                var best = -Float.infinity
+                                var bestIndex: Int32 = -1
+                                scan: for ki in rows.lo..<rows.hi {
+                                    let rowStart = (hs &+ ki &* dh) &* W
+                                    for kj in c.lo..<c.hi {
+                                        let at = rowStart &+ c.start &+ kj &* dw
+                                        let v = src[at]
+                                        if v > best || v.isNaN || bestIndex < 0 {
+                                            best = v
+                                            bestIndex = Int32(truncatingIfNeeded: at)
+                                            if v.isNaN { break scan }
+                                        }
+                                    }
                                 }
+                                out[ow] = best
+                                idx[ow] = bestIndex
                             }
-                            if best.isNaN { break }
+                            continue
                         }
-                        dst[oh &* OW &+ ow] = best
-                        idx[oh &* OW &+ ow] = bestIndex
+                        guard rows.lo < rows.hi else {
+                            out.initialize(repeating: -.infinity, count: OW)
+                            continue
+                        }
+                        rowMax.update(from: src + (hs &+ rows.lo &* dh) &* W, count: W)
+                        for ki in (rows.lo &+ 1)..<rows.hi {
+                            let row = src + (hs &+ ki &* dh) &* W
+                            for i in 0..<W { rowMax[i] = nanMax(row[i], rowMax[i]) }
+                        }
+                        for ow in 0..<OW {
+                            let c = cols[ow]
+                            var best = -Float.infinity
+                            for kj in c.lo..<c.hi { best = nanMax(rowMax[c.start &+ kj &* dw], best) }
+                            out[ow] = best
+                        }
                     }
                 }
             }

@@ -30,19 +30,22 @@ extension Tensor {
                           dilation: (Int, Int) = (1, 1), ceilMode: Bool = false) -> Tensor {
         let g = poolGeometry("max_pool2d", kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode)
         var out = Tensor(uninitializedShape: pooledShape(g))
+        guard Tensor.shouldRecord(self) else {
+            // Inference: values only, no index buffer.
+            withUnsafeBufferPointer { x in PoolingKernel.maxForward(x.baseAddress!, out.storage.base, nil, g) }
+            return out
+        }
         let indices = TensorStorage(uninitializedCount: out.count)
         let idx = UnsafeMutableRawPointer(indices.base).bindMemory(to: Int32.self, capacity: out.count)
         withUnsafeBufferPointer { x in PoolingKernel.maxForward(x.baseAddress!, out.storage.base, idx, g) }
-        if Tensor.shouldRecord(self) {
-            let inShape = shape
-            out.record("max_pool2d", inputs: [self]) { gy in
-                var dx = Tensor(uninitializedShape: inShape)
-                gy.withUnsafeBufferPointer { d in
-                    withExtendedLifetime(indices) { PoolingKernel.maxBackward(d.baseAddress!, idx, dx.storage.base, g) }
-                }
-                dx.node = nil
-                return [dx]
+        let inShape = shape
+        out.record("max_pool2d", inputs: [self]) { gy in
+            var dx = Tensor(uninitializedShape: inShape)
+            gy.withUnsafeBufferPointer { d in
+                withExtendedLifetime(indices) { PoolingKernel.maxBackward(d.baseAddress!, idx, dx.storage.base, g) }
             }
+            dx.node = nil
+            return [dx]
         }
         return out
     }
