@@ -50,6 +50,14 @@ public enum PoolingKernel {
     public static func maxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                   _ indices: UnsafeMutablePointer<Int32>?, _ g: Pool2dGeometry) {
         let (OH, OW, H, W) = (g.outH, g.outW, g.height, g.width)
+        if isPlain2x2(g) {
+            Threading.parallelFor(g.planes, grain: planeGrain(OH * OW * 4)) { p0, p1 in
+                for p in p0..<p1 {
+                    max2x2Plane(x + p &* H &* W, y + p &* OH &* OW, indices.map { $0 + p &* OH &* OW }, H: H, W: W, OH: OH, OW: OW)
+                }
+            }
+            return
+        }
         let (dh, dw) = (g.dilationH, g.dilationW)
         let columns = (0..<OW).map { ow -> (start: Int, lo: Int, hi: Int) in
             let ws = ow &* g.strideW &- g.padW
@@ -69,25 +77,34 @@ public enum PoolingKernel {
                         let rows = validTaps(start: hs, size: H, kernel: g.kernelH, dilation: dh)
                         let out = dst + oh &* OW
                         if let indices {
+                            // Row by row: each window row's first maximum, then the first row whose
+                            // maximum beats the rows before it — the same position as PyTorch's
+                            // row-major scan with a strict '>' (and the first NaN).
                             let idx = indices + (p &* OH &* OW &+ oh &* OW)
-                            for ow in 0..<OW {
-                                let c = cols[ow]
-                                var best = -Float.infinity
-                                var bestIndex: Int32 = -1
-                                scan: for ki in rows.lo..<rows.hi {
-                                    let rowStart = (hs &+ ki &* dh) &* W
-                                    for kj in c.lo..<c.hi {
-                                        let at = rowStart &+ c.start &+ kj &* dw
+                            guard rows.lo < rows.hi else {
+                                out.initialize(repeating: -.infinity, count: OW)
+                                idx.initialize(repeating: -1, count: OW)
+                                continue
+                            }
+                            for ki in rows.lo..<rows.hi {
+                                let rowStart = (hs &+ ki &* dh) &* W
+                                for ow in 0..<OW {
+                                    let c = cols[ow]
+                                    guard c.lo < c.hi else { out[ow] = -.infinity; idx[ow] = -1; continue }
+                                    var at = rowStart &+ c.start &+ c.lo &* dw
+                                    var best = src[at], bestAt = at
+                                    for _ in (c.lo &+ 1)..<c.hi {
+                                        at &+= dw
                                         let v = src[at]
-                                        if v > best || v.isNaN || bestIndex < 0 {
-                                            best = v
-                                            bestIndex = Int32(truncatingIfNeeded: at)
-                                            if v.isNaN { break scan }
-                                        }
+                                        let take = v > best || (v.isNaN && !best.isNaN)
+                                        best = take ? v : best
+                                        bestAt = take ? at : bestAt
+                                    }
+                                    if ki == rows.lo || best > out[ow] || (best.isNaN && !out[ow].isNaN) {
+                                        out[ow] = best
+                                        idx[ow] = Int32(truncatingIfNeeded: bestAt)
                                     }
                                 }
-                                out[ow] = best
-                                idx[ow] = bestIndex
                             }
                             continue
                         }
