@@ -12,6 +12,8 @@ enum AllowedGlobal: Equatable {
     case dtype(DType)
     /// `torch.FloatTensor` and friends (the tar format names them; never instantiated).
     case tensorClass(DType)
+    /// numpy's array pickling globals, allowed only in data pickles (see NumpyArray.swift).
+    case numpyReconstruct, numpyFromBuffer, numpyNDArray, numpyDType
 
     /// The global `module.name`, if allowed. Python 2 module names are mapped as pickle does.
     static func lookup(module rawModule: String, name: String) -> AllowedGlobal? {

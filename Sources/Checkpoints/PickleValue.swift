@@ -40,6 +40,8 @@ indirect enum PickleValue {
     case tensor(TensorRef)
     /// A persistent id that is not a storage tuple (the tar format names tensors this way).
     case persistentKey(String)
+    /// A numpy array (data pickles only).
+    case array(NumpyArray)
 
     /// The string, if this is a string.
     var string: String? { if case .string(let s) = self { return s }; return nil }
@@ -69,6 +71,7 @@ indirect enum PickleValue {
         case .storage: return "storage"
         case .tensor: return "tensor"
         case .persistentKey: return "persistent id"
+        case .array: return "numpy.ndarray"
         }
     }
 }

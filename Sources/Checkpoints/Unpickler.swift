@@ -19,6 +19,8 @@
 // - Bounds: every length is checked against the remaining bytes (`ByteCursor`), memo references
 //   must exist, the stack and MARK depth are capped, and so is the total number of values held
 //   by containers and the memo (a 100 MB pickle of `]a]a...` must not need gigabytes).
+// - Data pickles (`Options`): numpy's array globals may be allowed (interpreted as in
+//   NumpyArray.swift, never called), and Python 2 strings read as bytes (`encoding="bytes"`).
 
 /// A value on the interpreter's stack.
 private enum Obj {
@@ -28,6 +30,8 @@ private enum Obj {
     case storage(StorageRef)
     case tensor(TensorRef)
     case persistentKey(String)
+    case ndarray(NumpyArrayBox)
+    case npDType(NumpyDTypeBox)
 
     var kind: String {
         switch self {
@@ -42,6 +46,8 @@ private enum Obj {
         case .storage: return "storage"
         case .tensor: return "tensor"
         case .persistentKey: return "persistent id"
+        case .ndarray: return "numpy.ndarray"
+        case .npDType: return "numpy.dtype"
         }
     }
 }
@@ -76,6 +82,14 @@ private enum DictKey: Hashable {
 
 /// Interprets one pickle from a byte buffer (see the file header).
 struct Unpickler {
+    /// What a pickle may contain beyond a state dict's needs.
+    struct Options {
+        /// Allow numpy's array pickling globals (data pickles such as CIFAR batches).
+        var numpyArrays = false
+        /// Read Python 2 `str` (BINSTRING) as bytes, as `pickle.load(f, encoding="bytes")`.
+        var legacyStringsAsBytes = false
+    }
+
     /// Limits on untrusted input.
     static let maxStack = 1_000_000
     static let maxMarkDepth = 1_000
@@ -85,6 +99,7 @@ struct Unpickler {
     static let maxValues = 5_000_000
 
     private var cursor: ByteCursor
+    private let options: Options
     private var stack: [Obj] = []
     private var metastack: [[Obj]] = []
     /// Items held in `metastack` (the stack limit covers them too).
@@ -97,8 +112,9 @@ struct Unpickler {
     private(set) var declaredStorages: [String: (dtype: DType, count: Int)] = [:]
 
     /// An unpickler reading from `offset` in `bytes`.
-    init(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0) {
+    init(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0, options: Options = Options()) {
         cursor = ByteCursor(bytes, at: offset)
+        self.options = options
     }
 
     /// Where the next pickle in the buffer would start (after `load()`).
@@ -158,10 +174,13 @@ struct Unpickler {
             case 0x62:  // BUILD
                 let state = try pop()
                 let target = try top()
-                guard case .box(let b) = target, b.kind == .dict else {
-                    throw FormatError("pickle: BUILD on \(target.kind) is not allowed (only on dicts)")
+                switch target {
+                case .box(let b) where b.kind == .dict:
+                    _ = state  // OrderedDict attributes such as `_metadata` carry nothing we need
+                case .ndarray(let a): try buildArray(a, state)
+                case .npDType(let d): try buildDType(d, state)
+                default: throw FormatError("pickle: BUILD on \(target.kind) is not allowed (only on dicts)")
                 }
-                _ = state  // OrderedDict attributes such as `_metadata` carry nothing we need
             case 0x61:  // APPEND
                 let item = try pop()
                 try charge(1)
@@ -225,16 +244,19 @@ struct Unpickler {
             case 0x8D:
                 let n = try checkedInt(try cursor.le(UInt64.self, "BINUNICODE8 length"), "BINUNICODE8 length")
                 try push(.string(try text(n, "BINUNICODE8")))
-            case 0x55: try push(.string(try legacyText(Int(try cursor.u8("SHORT_BINSTRING length")))))
+            case 0x55: try push(try legacyText(Int(try cursor.u8("SHORT_BINSTRING length"))))
             case 0x54:  // BINSTRING (Python 2 str)
                 let n = Int(try cursor.le(Int32.self, "BINSTRING length"))
                 guard n >= 0 else { throw FormatError("pickle: negative BINSTRING length") }
-                try push(.string(try legacyText(n)))
+                try push(try legacyText(n))
             case 0x42: try push(.bytes(Array(try cursor.slice(Int(try cursor.le(UInt32.self, "BINBYTES length")), "BINBYTES"))))
             case 0x43: try push(.bytes(Array(try cursor.slice(Int(try cursor.u8("SHORT_BINBYTES length")), "SHORT_BINBYTES"))))
             case 0x8E:
                 let n = try checkedInt(try cursor.le(UInt64.self, "BINBYTES8 length"), "BINBYTES8 length")
                 try push(.bytes(Array(try cursor.slice(n, "BINBYTES8"))))
+            case 0x96:  // BYTEARRAY8 (protocol 5: numpy's in-band buffers)
+                let n = try checkedInt(try cursor.le(UInt64.self, "BYTEARRAY8 length"), "BYTEARRAY8 length")
+                try push(.bytes(Array(try cursor.slice(n, "BYTEARRAY8"))))
             case 0x51:  // BINPERSID
                 try push(try persistent(try pop()))
             case 0x68: try push(try memoGet(UInt32(try cursor.u8("BINGET"))))
@@ -315,10 +337,12 @@ struct Unpickler {
         return s
     }
 
-    /// Python 2 `str`: UTF-8 if valid, else Latin-1 (as torch.load's `encoding` would).
-    private mutating func legacyText(_ n: Int) throws -> String {
+    /// Python 2 `str`: UTF-8 if valid, else Latin-1 (as torch.load's `encoding` would); raw bytes
+    /// when `legacyStringsAsBytes`.
+    private mutating func legacyText(_ n: Int) throws -> Obj {
         let raw = try cursor.slice(n, "BINSTRING")
-        return raw.utf8String ?? String(raw.map { Character(Unicode.Scalar($0)) })
+        if options.legacyStringsAsBytes { return .bytes(Array(raw)) }
+        return .string(raw.utf8String ?? String(raw.map { Character(Unicode.Scalar($0)) }))
     }
 
     private func long(_ raw: UnsafeRawBufferPointer) -> Obj {
@@ -334,7 +358,8 @@ struct Unpickler {
 
     private func global(_ module: String, _ name: String) throws -> Obj {
         let full = "\(module).\(name)"
-        guard let g = AllowedGlobal.lookup(module: module, name: name) else {
+        let numpy = options.numpyArrays ? AllowedGlobal.lookupNumpy(module: module, name: name) : nil
+        guard let g = numpy ?? AllowedGlobal.lookup(module: module, name: name) else {
             throw FormatError("pickle: GLOBAL \(full) is not allowed (only the globals that rebuild tensors and dicts are; nothing is ever called)")
         }
         return .global(g, full)
@@ -386,9 +411,66 @@ struct Unpickler {
         case .rebuildParameter, .rebuildParameterWithState:
             guard args.count >= 3, case .tensor = args[0] else { throw FormatError("pickle: \(name) needs a tensor") }
             return args[0]
-        case .storageClass, .dtype, .tensorClass:
+        case .storageClass, .dtype, .tensorClass, .numpyNDArray:
             throw FormatError("pickle: REDUCE on \(name) is not allowed (it is a type, not a rebuild function)")
+        case .numpyReconstruct:
+            // _reconstruct(ndarray, (0,), b'b'): an empty array that BUILD fills.
+            guard args.count == 3, case .global(.numpyNDArray, _) = args[0] else {
+                throw FormatError("pickle: \(name) must rebuild numpy.ndarray")
+            }
+            return .ndarray(NumpyArrayBox())
+        case .numpyDType:
+            guard args.count == 3, let descr = try? keyString(args[0], "") else {
+                throw FormatError("pickle: numpy.dtype needs (str, align, copy)")
+            }
+            return .npDType(try NumpyDTypeBox(descr: descr))
+        case .numpyFromBuffer:
+            // _frombuffer(buffer, dtype, shape, order), numpy's protocol-5 form.
+            guard args.count == 4, case .bytes(let data) = args[0], case .npDType(let d) = args[1] else {
+                throw FormatError("pickle: \(name) needs (bytes, dtype, shape, order)")
+            }
+            let shape = try ints(args[2], "numpy array shape")
+            let order = try keyString(args[3], "numpy array order")
+            guard order == "C" || order == "F" else { throw FormatError("pickle: numpy array order '\(order)' is not C or F") }
+            let box = NumpyArrayBox()
+            box.array = try NumpyArray(elementType: d.elementType, littleEndian: d.littleEndian, shape: shape,
+                                       fortranOrder: order == "F", bytes: data)
+            return .ndarray(box)
         }
+    }
+
+    /// BUILD of a reconstructed ndarray: (version, shape, dtype, is_fortran, raw bytes), or the
+    /// same without the version. A list instead of bytes would be an object array: refused.
+    private func buildArray(_ box: NumpyArrayBox, _ stateObj: Obj) throws {
+        guard box.array == nil else { throw FormatError("pickle: numpy array built twice") }
+        guard case .box(let s) = stateObj, s.kind == .tuple, s.items.count == 4 || s.items.count == 5 else {
+            throw FormatError("pickle: numpy array state is \(stateObj.kind), expected (version, shape, dtype, fortran, data)")
+        }
+        let state = s.items.suffix(4).map { $0 }
+        let shape = try ints(state[0], "numpy array shape")
+        guard case .npDType(let d) = state[1] else { throw FormatError("pickle: numpy array dtype is \(state[1].kind)") }
+        let fortran: Bool
+        switch state[2] {
+        case .bool(let b): fortran = b
+        case .int(let v): fortran = v != 0
+        default: throw FormatError("pickle: numpy array fortran flag is \(state[2].kind)")
+        }
+        guard case .bytes(let data) = state[3] else {
+            throw FormatError("pickle: numpy array data is \(state[3].kind) (object arrays are not supported)")
+        }
+        box.array = try NumpyArray(elementType: d.elementType, littleEndian: d.littleEndian, shape: shape,
+                                   fortranOrder: fortran, bytes: data)
+    }
+
+    /// BUILD of a dtype: (version, byte order, ...); only the byte order matters for plain types.
+    private func buildDType(_ box: NumpyDTypeBox, _ stateObj: Obj) throws {
+        guard case .box(let s) = stateObj, s.kind == .tuple, s.items.count >= 2 else {
+            throw FormatError("pickle: numpy dtype state is \(stateObj.kind), expected a tuple")
+        }
+        guard s.items[2...].allSatisfy({ if case .box = $0 { return false }; return true }) else {
+            throw FormatError("pickle: numpy dtype with fields or subarrays is not supported")
+        }
+        try box.build(order: try keyString(s.items[1], "numpy dtype byte order"))
     }
 
     private func ints(_ o: Obj, _ what: String) throws -> [Int] {
@@ -471,6 +553,10 @@ struct Unpickler {
         case .storage(let s): return (.storage(s), 0)
         case .tensor(let t): return (.tensor(t), 0)
         case .persistentKey(let k): return (.persistentKey(k), 0)
+        case .ndarray(let a):
+            guard let array = a.array else { throw FormatError("pickle: numpy array was never built") }
+            return (.array(array), 0)
+        case .npDType(let d): return (.global("numpy.dtype(\(d.elementType.rawValue))"), 0)
         case .box(let b):
             let tooDeep = FormatError("pickle: containers nested deeper than \(Unpickler.maxNesting)")
             guard depth < Unpickler.maxNesting else { throw tooDeep }
