@@ -5,7 +5,7 @@ import NN
 /// The architectures SwiftVision can build, by torchvision's builder names.
 public enum Architectures {
     /// Builder names, sorted.
-    public static var names: [String] { builders.keys.sorted() }
+    public static var names: [String] { (Array(builders.keys) + Array(channelBuilders.keys)).sorted() }
 
     static let builders: [String: @Sendable (Int) -> Module] = [
         "resnet18": { ResNet(block: .basic, layers: [2, 2, 2, 2], numClasses: $0) },
@@ -28,10 +28,32 @@ public enum Architectures {
         "alexnet": { AlexNet(numClasses: $0) },
     ]
 
-    /// Builds `name` with `numClasses` outputs, or throws listing the known names.
-    public static func build(_ name: String, numClasses: Int = 1000) throws -> Module {
+    /// Builders that also take the number of input channels (numClasses, inputChannels).
+    static let channelBuilders: [String: @Sendable (Int, Int) -> Module] = [
+        "small_cnn": { SmallCNN(inputChannels: $1, numClasses: $0) },
+    ]
+
+    /// Builds `name` with `numClasses` outputs for images with `inputChannels` channels, or throws
+    /// listing the known names. Only `small_cnn` takes other than 3 input channels.
+    public static func build(_ name: String, numClasses: Int = 1000, inputChannels: Int = 3) throws -> Module {
+        if let builder = channelBuilders[name] {
+            guard inputChannels > 0 else { throw UnsupportedInputChannels(name: name, inputChannels: inputChannels) }
+            return builder(numClasses, inputChannels)
+        }
         guard let builder = builders[name] else { throw UnknownArchitecture(name: name) }
+        guard inputChannels == 3 else { throw UnsupportedInputChannels(name: name, inputChannels: inputChannels) }
         return builder(numClasses)
+    }
+}
+
+/// An architecture asked for a number of input channels it cannot take.
+public struct UnsupportedInputChannels: Error, CustomStringConvertible {
+    public let name: String
+    public let inputChannels: Int
+    public var description: String {
+        guard Architectures.channelBuilders[name] == nil else { return "model '\(name)' cannot take \(inputChannels) input channels" }
+        return "model '\(name)' takes 3 input channels, not \(inputChannels) (architectures for other channel counts: "
+            + "\(Architectures.channelBuilders.keys.sorted().joined(separator: ", ")))"
     }
 }
 

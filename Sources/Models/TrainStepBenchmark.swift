@@ -21,24 +21,12 @@ public enum TrainStepBenchmark {
         public var imagesPerSecond: Double
     }
 
-    /// The small CNN of `../shared/bench/fashion_torch.py`, for 1×28×28 inputs when not registered.
-    static func model(_ name: String, channels: Int, numClasses: Int) throws -> Module {
-        if name == "small_cnn", !Architectures.names.contains(name) {
-            return Sequential([
-                Conv2d(channels, 32, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2),
-                Conv2d(32, 64, kernelSize: 3), ReLU(), MaxPool2d(kernelSize: 2),
-                Flatten(), Linear(1600, 128), ReLU(), Linear(128, numClasses),
-            ])
-        }
-        return try Architectures.build(name, numClasses: numClasses)
-    }
-
     /// Times `warmup` + `runs` training steps of `name` on a random `batch`×`channels`×`size`² batch
     /// with random labels among `numClasses`.
     public static func run(model name: String, batch: Int, channels: Int = 3, size: Int, numClasses: Int = 10,
                            runs: Int = 10, warmup: Int = 2) throws -> Result {
         RandomGenerator.manualSeed(0)
-        let model = try model(name, channels: channels, numClasses: numClasses)
+        let model = try Architectures.build(name, numClasses: numClasses, inputChannels: channels)
         model.train()
         let optimizer = SGD(model.parameters(), lr: 0.01, momentum: 0.9)
         var g = RandomGenerator(seed: 1)

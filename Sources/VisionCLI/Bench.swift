@@ -6,7 +6,7 @@ import SwiftVision
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against a reference in the same run (medians of repeated runs).",
-        subcommands: [TensorBench.self, ConvBench.self, ModelsBench.self, TrainBench.self, ImagesBench.self, CheckpointsBench.self])
+        subcommands: [TensorBench.self, ConvBench.self, ModelsBench.self, TrainBench.self, DataBench.self, ImagesBench.self, CheckpointsBench.self])
 }
 
 struct TensorBench: ParsableCommand {
@@ -125,6 +125,47 @@ struct TrainBench: ParsableCommand {
                 print(String(format: "%-10@ batch %3d, %d×%d×%d: step median %8.2f ms (min %.2f), %7.1f img/s",
                              r.model, batch, channels, size, size, r.medianSeconds * 1e3, r.minSeconds * 1e3, r.imagesPerSecond))
             }
+        }
+    }
+}
+
+struct DataBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "DataLoader throughput: decoding + augmentation on worker threads, no model.",
+        discussion: """
+            Writes a temporary folder of JPEGs (re-encoded from the sample photos at 500×375) and \
+            times epochs of RandomResizedCrop(224) + horizontal flip + toTensor + Normalize at batch \
+            32 for each worker count; with --fashion-mnist DIR also the Fashion-MNIST training set \
+            at batch 64 (the fast batch path). Compare with `vision bench train` images/s: the \
+            loader should deliver at least twice what a training step consumes. \
+            Scripts/bench_dataloader.py measures torchvision's DataLoader on the same folder.
+            """)
+
+    @Option(help: "Directory of source photos (JPEG).") var photos = "Datasets/samples"
+    @Option(help: "JPEG files in the generated folder.") var images = 512
+    @Option(help: "Comma-separated worker counts.") var workers = "1,2"
+    @Option(help: "Timed epochs per worker count.") var epochs = 3
+    @Option(help: "Also time Fashion-MNIST (IDX files) from this directory.") var fashionMnist: String?
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() throws {
+        let (sources, problems) = expandImagePaths([photos])
+        guard problems.isEmpty, !sources.isEmpty else { throw CLIError(problems.joined(separator: "; ")) }
+        let counts = workers.split(separator: ",").compactMap { Int($0) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0 >= 0 }) else { throw ValidationError("--workers: comma-separated counts, e.g. 1,2") }
+        let report = try DataLoaderBenchmark.run(sourcePhotos: sources, imageCount: images, workerCounts: counts, epochs: epochs)
+        var fashion: [DataLoaderBenchmark.Result] = []
+        if let fashionMnist {
+            fashion = try DataLoaderBenchmark.time(FashionMNIST(directory: fashionMnist, normalize: true), batchSize: 64,
+                                                   workerCounts: counts, epochs: epochs)
+        }
+        if json {
+            struct Output: Encodable { let jpegFolder: DataLoaderBenchmark.Report; let fashionMNIST: [DataLoaderBenchmark.Result] }
+            print(String(decoding: try jsonEncoder.encode(Output(jpegFolder: report, fashionMNIST: fashion)), as: UTF8.self))
+        } else {
+            print(DataLoaderBenchmark.format(report))
+            if !fashion.isEmpty { print("Fashion-MNIST train, batch 64:\n" + DataLoaderBenchmark.format(fashion)) }
         }
     }
 }

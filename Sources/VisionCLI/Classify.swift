@@ -39,7 +39,6 @@ struct Classify: ParsableCommand {
 
     func run() throws {
         let loaded = try LoadedModel.load(model: model, weights: weights)
-        let preset = loaded.preset.imagePreset
         var failures = 0
         let (paths, missing) = expandImagePaths(images)
         for problem in missing { reportError(problem); failures += 1 }
@@ -49,7 +48,7 @@ struct Classify: ParsableCommand {
             start += chunk.count
             var decoded: [(String, Tensor)] = []
             for path in chunk {
-                do { decoded.append((path, preset(try Image(contentsOf: path, mode: .rgb)))) } catch {
+                do { decoded.append((path, loaded.preprocess(try Image(contentsOf: path, mode: loaded.channels == 1 ? .gray : .rgb)))) } catch {
                     reportError("\(error)")
                     failures += 1
                 }
@@ -159,9 +158,17 @@ struct LoadedModel {
     let module: Module
     let architecture: String
     let classNames: [String]
-    let preset: ZooPreset
+    let preset: ImageClassificationPreset
+    /// Input channels: 3 (RGB) or 1 (gray, for models trained on gray images).
+    let channels: Int
 
     func label(_ index: Int) -> String { index < classNames.count ? classNames[index] : "class \(index)" }
+
+    /// The model's input tensor for `image`: resize, centre crop, to tensor, normalise.
+    func preprocess(_ image: Image) -> Tensor {
+        guard channels == 1 else { return preset(image) }
+        return Normalize(mean: preset.mean, std: preset.std)(toTensor(preset.croppedImage(image.converted(to: .gray))))
+    }
 
     /// Resolves `--model`/`--weights` as `vision classify` documents, loads and switches to eval mode.
     static func load(model: String?, weights: String?) throws -> LoadedModel {
@@ -184,7 +191,9 @@ struct LoadedModel {
             zooEntry = entry
             path = try cachedPath(entry, cache)
         }
-        let stateDict = try loadCheckpoint(path)
+        // A checkpoint from `vision train` also holds its training state (train_state.*): split it off.
+        let checkpoint = try TrainingCheckpoint.load(path)
+        let stateDict = checkpoint.model
         let metadata = ModelMetadata(stateDict.metadata)
         let architecture: String
         if let model {
@@ -200,12 +209,16 @@ struct LoadedModel {
                 + "(architectures: \(Architectures.names.joined(separator: ", ")))")
         }
         let numClasses = metadata.numClasses ?? inferredClassCount(stateDict) ?? 1000
-        let module = try buildAndLoad(architecture, numClasses: numClasses, stateDict: stateDict, path: path)
+        // A spec recorded by `vision train` (channels, normalisation) when it is for this architecture.
+        let spec = checkpoint.spec.flatMap { $0.architecture == architecture && $0.numClasses == numClasses ? $0 : nil }
+        let channels = spec?.inputChannels ?? 3
+        let module = try buildAndLoad(architecture, numClasses: numClasses, inputChannels: channels, stateDict: stateDict, path: path)
         module.eval()
         let names = metadata.classNames.flatMap { $0.count == numClasses ? $0 : nil }
             ?? (numClasses == Zoo.imagenetCategories.count ? Zoo.imagenetCategories : [])
-        let preset = metadata.preprocessing.flatMap { ZooPreset(metadataValue: $0) } ?? zooEntry?.preset ?? .imagenet
-        return LoadedModel(module: module, architecture: architecture, classNames: names, preset: preset)
+        let preset = spec?.preprocessing
+            ?? (metadata.preprocessing.flatMap { ZooPreset(metadataValue: $0) } ?? zooEntry?.preset ?? .imagenet).imagePreset
+        return LoadedModel(module: module, architecture: architecture, classNames: names, preset: preset, channels: channels)
     }
 
     static func cachedPath(_ entry: ZooEntry, _ cache: ZooCache) throws -> String {
@@ -222,8 +235,14 @@ func inferredClassCount(_ stateDict: StateDict) -> Int? {
 }
 
 /// Builds `architecture` and loads `stateDict` strictly; a mismatch names its first key and shapes.
-func buildAndLoad(_ architecture: String, numClasses: Int, stateDict: StateDict, path: String) throws -> Module {
-    let module = try Architectures.build(architecture, numClasses: numClasses)
+func buildAndLoad(_ architecture: String, numClasses: Int, inputChannels: Int = 3, stateDict: StateDict, path: String) throws -> Module {
+    let module = try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
+    try loadStrictly(module, architecture: architecture, numClasses: numClasses, stateDict: stateDict, path: path)
+    return module
+}
+
+/// Loads `stateDict` into `module` strictly; a mismatch names its first key and shapes.
+func loadStrictly(_ module: Module, architecture: String, numClasses: Int, stateDict: StateDict, path: String) throws {
     do {
         try module.loadStateDict(stateDict, strict: true)
     } catch let error as StateDictError {
@@ -238,5 +257,4 @@ func buildAndLoad(_ architecture: String, numClasses: Int, stateDict: StateDict,
         }
         throw CLIError("\(path): weights do not match \(architecture) (\(numClasses) classes): \(first)\n\(r)")
     }
-    return module
 }

@@ -11,5 +11,5 @@ struct Vision: ParsableCommand {
             Threads: VISION_NUM_THREADS (default: all cores) sets both OpenBLAS's GEMM threads and
             SwiftVision's own parallel loops.
             """,
-        subcommands: [Demo.self, Bench.self, Classify.self, Convert.self, ZooCommand.self])
+        subcommands: [Demo.self, Train.self, Evaluate.self, Classify.self, Convert.self, ZooCommand.self, Bench.self])
 }

@@ -51,7 +51,8 @@ enum ModelFixtures {
 }
 
 @Suite struct ModelParityTests {
-    @Test(arguments: Architectures.names)
+    /// Every builder that mirrors a torchvision one (small_cnn is checked in TrainingTests).
+    @Test(arguments: Architectures.names.filter { $0 != "small_cnn" })
     func stateDictKeysAndShapesMatchTorchvision(_ name: String) throws {
         let expected = try #require(ModelFixtures.architectures[name], "no fixture for \(name)")
         let model = try Architectures.build(name)

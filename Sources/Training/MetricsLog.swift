@@ -1,0 +1,49 @@
+// The per-epoch metrics file: JSON Lines, one `EpochMetrics` object per line, appended after every
+// epoch (a resumed run keeps appending to the same file). Keys are snake_case:
+//   {"epoch":1,"images_per_s":812.5,"lr":0.01,"seconds":74.2,"skipped_samples":0,
+//    "train_acc":0.81,"train_loss":0.52,"val_acc1":0.86,"val_acc5":0.99,"val_loss":0.39}
+
+import Foundation
+
+/// Appends `EpochMetrics` to a JSON Lines file.
+public struct MetricsLog: Sendable {
+    /// The file.
+    public let path: String
+
+    /// A log at `path`; throws `TrainingError.outputNotWritable` when its directory cannot take it.
+    public init(path: String) throws {
+        try OutputProbe.checkWritable(path)
+        self.path = path
+    }
+
+    /// Appends one line.
+    public func append(_ metrics: EpochMetrics) throws {
+        let line = try Self.encode(metrics) + "\n"
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw TrainingError.outputNotWritable(path: path, reason: "cannot create the metrics file")
+            }
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(line.utf8))
+        } catch {
+            throw TrainingError.outputNotWritable(path: path, reason: "cannot append metrics: \(error.localizedDescription)")
+        }
+    }
+
+    /// One line of JSON with sorted keys.
+    public static func encode(_ metrics: EpochMetrics) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(metrics), as: UTF8.self)
+    }
+
+    /// Reads every line back (for tests and reports).
+    public static func read(_ path: String) throws -> [EpochMetrics] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return try text.split(separator: "\n").map { try JSONDecoder().decode(EpochMetrics.self, from: Data($0.utf8)) }
+    }
+}

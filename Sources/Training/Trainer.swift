@@ -1,0 +1,325 @@
+// The training loop. Per step, as PyTorch's reference: zero the gradients, forward in train mode,
+// cross-entropy with label smoothing, backward, optimizer step, then the scheduler step when it
+// runs per batch (OneCycleLR); per-epoch schedulers step after the epoch's validation pass.
+//
+// Exact resumption. A run's future depends on: the weights, the optimizer's buffers and
+// hyper-parameters, the scheduler's position, the process-wide random generator (dropout), the
+// position (epoch, batch) and the data order — which `BatchSource` makes a function of (seed,
+// epoch) alone. Checkpoints record all of it (TrainState.swift); `resume` restores it, and the
+// scheduler is rebuilt from the configuration before its state is loaded (the optimizer state is
+// loaded after the scheduler's construction, which would otherwise overwrite the LR/momentum). A
+// resumed run therefore performs bit for bit the same arithmetic as an uninterrupted one.
+//
+// Failure behaviour: the output paths are probed before anything runs; a NaN/Inf loss throws
+// before the step is applied and before any checkpoint is written, so the last good checkpoint
+// stays as it was; an `InterruptFlag` stops at the next batch boundary with a checkpoint.
+
+import Checkpoints
+import Datasets
+import Foundation
+import Models
+import NN
+import Tensors
+
+/// Trains a classifier over `BatchSource`s, writing a checkpoint and a metrics line every epoch.
+public final class Trainer {
+    /// The model being trained.
+    public let model: Module
+    /// What the checkpoints record about the model.
+    public let spec: ModelSpec
+    /// The run's hyper-parameters.
+    public let config: TrainingConfig
+    /// The optimizer over `model.parameters()`.
+    public let optimizer: any Optimizer
+    /// The LR scheduler, built by the first `fit` (it needs the batches per epoch).
+    public private(set) var scheduler: LRScheduler?
+    /// Where the checkpoint is written (after every epoch and on interruption), if anywhere.
+    public let checkpointPath: String?
+    /// The per-epoch metrics log, if any.
+    public let metricsLog: MetricsLog?
+
+    /// Epochs completed so far (also the 0-based index of the next epoch).
+    public private(set) var epochsCompleted = 0
+    /// Batches of the next epoch already trained (non-zero only after a mid-epoch stop).
+    public private(set) var batchInEpoch = 0
+    /// Optimizer steps so far.
+    public private(set) var steps = 0
+
+    private var progress = EpochProgress()
+    private var pending: TrainState?
+    private var schedulerBatches: Int?
+    private var started = false
+    private var lastCheckpoint: String?
+
+    /// A trainer for a fresh run (or one to `resume`).
+    /// - Parameters:
+    ///   - checkpointPath: the run's safetensors file, rewritten atomically after every epoch.
+    ///   - metricsPath: a JSON Lines file that gets one `EpochMetrics` line per epoch.
+    /// - Throws: `TrainingError.invalidConfig`, or `.outputNotWritable` when either path cannot be
+    ///   written (checked now by creating and removing a file next to it).
+    public init(model: Module, spec: ModelSpec, config: TrainingConfig, checkpointPath: String? = nil,
+                metricsPath: String? = nil) throws {
+        try config.validate()
+        if let checkpointPath { try OutputProbe.checkWritable(checkpointPath) }
+        metricsLog = try metricsPath.map { try MetricsLog(path: $0) }
+        self.model = model
+        self.spec = spec
+        self.config = config
+        self.checkpointPath = checkpointPath
+        optimizer = config.makeOptimizer(model.parameters())
+    }
+
+    // MARK: Resuming
+
+    /// What `resume` restored.
+    public struct ResumeInfo: Sendable {
+        /// Epochs completed and batches of the next epoch done, as recorded.
+        public var epochsCompleted: Int
+        public var batch: Int
+        /// Settings of this trainer's configuration that differ from the checkpoint's (e.g.
+        /// "epochs: 10 -> 20"), for the caller to show; empty when identical. As with PyTorch's
+        /// `load_state_dict`, the optimizer and scheduler state (learning rate, momentum, weight
+        /// decay, betas, schedule position) are restored as saved; the other settings (epochs, label
+        /// smoothing, the kind and length of the schedule) come from this trainer's configuration.
+        public var configChanges: [String]
+    }
+
+    /// Restores model weights, optimizer, scheduler, random generator and position from a
+    /// checkpoint written by a trainer, so that `fit` continues exactly where that run stopped.
+    /// - Throws: `TrainingError.checkpointMismatch` naming the first key whose shape differs (or
+    ///   that is missing) when the file is from another architecture or class count;
+    ///   `.invalidCheckpoint` when it has no training state or its optimizer state does not fit.
+    @discardableResult
+    public func resume(from checkpoint: TrainingCheckpoint) throws -> ResumeInfo {
+        guard let state = checkpoint.trainState else {
+            throw TrainingError.invalidCheckpoint(path: checkpoint.path,
+                                                  reason: "the file has no training state (train_state.*) to resume from; to start from its weights, load them with FineTuning.loadPretrained")
+        }
+        let recorded = checkpoint.spec.map { " (the file is a \($0.architecture) checkpoint with \($0.numClasses) classes)" } ?? ""
+        try loadWeights(checkpoint.model, into: model,
+                        name: "\(spec.architecture) with \(spec.numClasses) classes\(recorded)", path: checkpoint.path)
+        do {
+            try optimizer.loadStateDict(state.optimizer)
+        } catch {
+            throw TrainingError.invalidCheckpoint(path: checkpoint.path, reason: "optimizer state does not fit: \(error)")
+        }
+        pending = state
+        epochsCompleted = state.epoch
+        batchInEpoch = state.batch
+        steps = state.step
+        progress = state.progress
+        started = true
+        return ResumeInfo(epochsCompleted: state.epoch, batch: state.batch, configChanges: Self.differences(state.config, config))
+    }
+
+    /// Loads the checkpoint at `path` and resumes from it (see `resume(from:)`).
+    @discardableResult
+    public func resume(from path: String) throws -> ResumeInfo {
+        try resume(from: try TrainingCheckpoint.load(path))
+    }
+
+    /// A trainer rebuilt from a checkpoint alone: its architecture, classes, preprocessing and
+    /// configuration, resumed where it stopped. `checkpointPath` defaults to the same file;
+    /// `epochs` extends (or shortens) the recorded run.
+    public static func resuming(from path: String, checkpointPath: String? = nil, metricsPath: String? = nil,
+                                epochs: Int? = nil) throws -> Trainer {
+        let checkpoint = try TrainingCheckpoint.load(path)
+        guard let spec = checkpoint.spec, let state = checkpoint.trainState else {
+            throw TrainingError.invalidCheckpoint(path: path, reason: "the file has no \(checkpoint.spec == nil ? "architecture metadata" : "training state") to resume from")
+        }
+        var config = state.config
+        if let epochs { config.epochs = epochs }
+        let trainer = try Trainer(model: try spec.makeModel(), spec: spec, config: config,
+                                  checkpointPath: checkpointPath ?? path, metricsPath: metricsPath)
+        try trainer.resume(from: checkpoint)
+        return trainer
+    }
+
+    // MARK: Training
+
+    /// Trains from the current position to `config.epochs`, validating after every epoch.
+    /// - Parameters:
+    ///   - train: the training batches; its `classes` must match the model's class count.
+    ///   - validation: optional validation batches (evaluated with epoch 0 every time).
+    ///   - reporter: receives progress events.
+    ///   - interrupt: polled after every step; when set, a checkpoint is written at that batch
+    ///     boundary and the result is `.interrupted`.
+    /// - Throws: `TrainingError.nonFiniteLoss` (no checkpoint is written for the diverged epoch),
+    ///   `.dataMismatch`, data-source errors and checkpoint write errors.
+    @discardableResult
+    public func fit(train: any BatchSource, validation: (any BatchSource)? = nil, reporter: (any TrainingReporter)? = nil,
+                    interrupt: InterruptFlag? = nil) throws -> TrainingResult {
+        let batches = train.batchesPerEpoch
+        guard batches > 0 else { throw TrainingError.dataMismatch("the training data has no batches") }
+        try checkClasses(train.classes, "training")
+        if let validation { try checkClasses(validation.classes, "validation") }
+        try prepare(batchesPerEpoch: batches)
+        var history: [EpochMetrics] = []
+        func result(_ status: TrainingResult.Status) -> TrainingResult {
+            let r = TrainingResult(status: status, epochsCompleted: epochsCompleted, batch: batchInEpoch, steps: steps,
+                                   history: history, checkpointPath: lastCheckpoint)
+            reporter?.report(.finished(r))
+            return r
+        }
+        reporter?.report(.started(TrainingPlan(
+            epochs: config.epochs, batchesPerEpoch: batches, samplesPerEpoch: train.samplesPerEpoch,
+            startEpoch: epochsCompleted + 1, startBatch: batchInEpoch, validates: validation != nil,
+            architecture: spec.architecture, parameterCount: model.parameterCount)))
+        if interrupt?.isSet == true && epochsCompleted < config.epochs {
+            try saveCheckpoint(reporter)
+            return result(.interrupted)
+        }
+        let clock = ContinuousClock()
+        while epochsCompleted < config.epochs {
+            let epochStart = clock.now
+            let epoch = epochsCompleted
+            model.train()
+            let stream = train.batches(epoch: epoch, from: batchInEpoch)
+            var lastLR = optimizer.lr
+            while let batch = try stream.next() {
+                guard batchInEpoch < batches else {
+                    throw TrainingError.dataMismatch("the training source yielded more than its \(batches) batches per epoch")
+                }
+                guard batch.count > 0 else { continue }
+                try checkImages(batch, shape: spec.imageShape)
+                try checkLabels(batch, classes: spec.numClasses)
+                let stepStart = clock.now
+                lastLR = optimizer.lr
+                let (loss, correct) = try trainStep(batch, epoch: epoch)
+                if config.schedulerStepsPerBatch { scheduler?.step() }
+                steps += 1
+                batchInEpoch += 1
+                progress.lossSum += Double(loss) * Double(batch.count)
+                progress.correct += correct
+                progress.samples += batch.count
+                progress.seconds += seconds(clock.now - stepStart)
+                reporter?.report(.step(stepProgress(loss: loss, lr: lastLR, batches: batches)))
+                if interrupt?.isSet == true && batchInEpoch < batches {
+                    try saveCheckpoint(reporter)
+                    return result(.interrupted)
+                }
+            }
+            var skipped = stream.skippedSamples
+            var evaluation: EvaluationResult?
+            if let validation {
+                reporter?.report(.validating(epoch: epoch + 1, batches: validation.batchesPerEpoch))
+                let evaluator = Evaluator(model: model, spec: spec, labelSmoothing: config.labelSmoothing)
+                evaluation = try evaluator.evaluate(validation, epoch: 0, numClasses: spec.numClasses)
+                skipped += evaluation?.skippedSamples ?? 0
+            }
+            if !config.schedulerStepsPerBatch { scheduler?.step() }
+            let metrics = EpochMetrics(
+                epoch: epoch + 1, trainLoss: progress.meanLoss, trainAccuracy: progress.accuracy,
+                valLoss: evaluation?.loss, valAccuracy1: evaluation?.top1, valAccuracy5: evaluation?.top5, lr: lastLR,
+                seconds: seconds(clock.now - epochStart),
+                imagesPerSecond: progress.seconds > 0 ? Double(progress.samples) / progress.seconds : 0,
+                skippedSamples: skipped)
+            epochsCompleted += 1
+            batchInEpoch = 0
+            progress = EpochProgress()
+            history.append(metrics)
+            try metricsLog?.append(metrics)
+            reporter?.report(.epochFinished(metrics))
+            try saveCheckpoint(reporter)
+            if interrupt?.isSet == true && epochsCompleted < config.epochs { return result(.interrupted) }
+        }
+        return result(.completed)
+    }
+
+    /// One optimisation step; returns the batch's loss and the number of correct top-1 predictions.
+    private func trainStep(_ batch: Batch, epoch: Int) throws -> (Float, Int) {
+        optimizer.zeroGrad()
+        let logits = model(batch.images)
+        let loss = crossEntropy(logits, batch.labels, labelSmoothing: Float(config.labelSmoothing))
+        let value = loss.item()
+        guard value.isFinite else {
+            let kept = checkpointPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+            throw TrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batchInEpoch + 1, step: steps + 1, value: value,
+                                              lastCheckpoint: kept)
+        }
+        try loss.backward()
+        optimizer.step()
+        let predicted = logits.detached().argmax(dim: 1).scalars
+        let correct = zip(predicted, batch.labels).reduce(0) { $0 + (Int($1.0) == $1.1 ? 1 : 0) }
+        return (value, correct)
+    }
+
+    /// Builds the scheduler on first use and applies a pending resumed state (optimizer after the
+    /// scheduler's construction, which changes the LR; then the scheduler's position and the RNG).
+    private func prepare(batchesPerEpoch: Int) throws {
+        if let built = schedulerBatches, built != batchesPerEpoch, config.schedulerStepsPerBatch {
+            throw TrainingError.dataMismatch("the training data now has \(batchesPerEpoch) batches per epoch, the schedule was built for \(built)")
+        }
+        if schedulerBatches == nil {
+            scheduler = config.makeScheduler(optimizer, batchesPerEpoch: batchesPerEpoch)
+            schedulerBatches = batchesPerEpoch
+        }
+        if let state = pending {
+            try optimizer.loadStateDict(state.optimizer)
+            if let s = state.scheduler, let scheduler { scheduler.load(s) }
+            RandomGenerator.withDefault { $0 = state.rng }
+            pending = nil
+        } else if !started {
+            // Dropout draws from the process-wide generator: start it from the run's seed, apart
+            // from the stream that initialised the weights.
+            RandomGenerator.manualSeed(config.seed ^ 0x7472_6169_6E5F_726E)
+        }
+        started = true
+    }
+
+    private func checkClasses(_ classes: [String], _ what: String) throws {
+        guard classes.isEmpty || classes.count == spec.numClasses else {
+            throw TrainingError.dataMismatch("the \(what) data has \(classes.count) classes, the model \(spec.numClasses)")
+        }
+    }
+
+    private func stepProgress(loss: Float, lr: Double, batches: Int) -> StepProgress {
+        let pace = batchInEpoch > 0 ? progress.seconds / Double(batchInEpoch) : 0
+        let remaining = (config.epochs - epochsCompleted - 1) * batches + (batches - batchInEpoch)
+        return StepProgress(epoch: epochsCompleted + 1, epochs: config.epochs, batch: batchInEpoch, batchesPerEpoch: batches,
+                            step: steps, loss: loss, meanLoss: progress.meanLoss, accuracy: progress.accuracy, lr: lr,
+                            imagesPerSecond: progress.seconds > 0 ? Double(progress.samples) / progress.seconds : 0,
+                            elapsed: progress.seconds, eta: pace * Double(remaining))
+    }
+
+    // MARK: Checkpoints
+
+    /// The state a checkpoint written now would carry.
+    public var trainState: TrainState {
+        TrainState(epoch: epochsCompleted, batch: batchInEpoch, step: steps, optimizer: optimizer.stateDict(),
+                   scheduler: scheduler?.state, rng: RandomGenerator.withDefault { $0 }, config: config, progress: progress)
+    }
+
+    /// Writes the checkpoint now (atomically), if the trainer has a checkpoint path.
+    public func saveCheckpoint() throws { try saveCheckpoint(nil) }
+
+    private func saveCheckpoint(_ reporter: (any TrainingReporter)?) throws {
+        guard let checkpointPath else { return }
+        // A finite loss can still leave infinite weights after the step; never save those over a good file.
+        for (name, p) in model.namedParameters() where !p.value.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) {
+            throw TrainingError.nonFiniteWeights(key: name, epochsCompleted: epochsCompleted, batch: batchInEpoch,
+                                                 lastCheckpoint: FileManager.default.fileExists(atPath: checkpointPath) ? checkpointPath : nil)
+        }
+        try TrainingCheckpoint.save(model: model, spec: spec, state: trainState, to: checkpointPath)
+        lastCheckpoint = checkpointPath
+        reporter?.report(.checkpointSaved(path: checkpointPath, epochsCompleted: epochsCompleted, batch: batchInEpoch))
+    }
+
+    private func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    /// "key: old -> new" for every setting that differs.
+    static func differences(_ old: TrainingConfig, _ new: TrainingConfig) -> [String] {
+        guard old != new else { return [] }
+        func dict(_ c: TrainingConfig) -> [String: String] {
+            guard let data = try? JSONEncoder().encode(c),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+            return object.mapValues { "\($0)" }
+        }
+        let a = dict(old), b = dict(new)
+        return Set(a.keys).union(b.keys).sorted().compactMap { key in
+            a[key] == b[key] ? nil : "\(key): \(a[key] ?? "default") -> \(b[key] ?? "default")"
+        }
+    }
+}

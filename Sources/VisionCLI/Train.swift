@@ -1,0 +1,193 @@
+// `vision train`: trains a classifier on an image folder or a built-in dataset, writing a
+// checkpoint (weights + architecture/classes/preprocessing + optimizer/scheduler/RNG state) and a
+// metrics line after every epoch; `--resume` continues a stopped run exactly.
+import ArgumentParser
+import Foundation
+import SwiftVision
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a classifier on a folder of images (one subfolder per class) or a built-in dataset.",
+        discussion: """
+            Data: --data DIR is an ImageFolder (class subfolders, sorted; .jpg/.jpeg/.png files). \
+            Validation comes from --val DIR, or a seeded --val-split fraction of --data, or none. \
+            --dataset fashion-mnist|mnist|cifar10 uses the built-in loaders (IDX or CIFAR binary/pickle \
+            files in --dataset-path; Fashion-MNIST defaults to Debian's dataset-fashion-mnist package) \
+            with their test split for validation.
+
+            Model: --model names an architecture (`vision zoo list`, plus small_cnn for 28×28 inputs); \
+            --pretrained loads a zoo name or a .pth/.safetensors file first, replacing the classifier \
+            head when the class count differs (fine-tuning).
+
+            Preprocessing: training images get --augment (none: resize+centre crop; basic: \
+            RandomResizedCrop + horizontal flip, torchvision's reference recipe; trivialaugment: basic \
+            plus TrivialAugmentWide), then normalisation with --mean/--std (default: ImageNet's for 3 \
+            channels, 0.5/0.5 for 1). Validation and later `vision classify`/`evaluate` use resize + \
+            centre crop: shorter side to round(S/0.875) then S×S for --image-size S ≥ 64, else S. The \
+            checkpoint records all of it, so `vision classify --weights OUT` needs no other flag.
+
+            Output: OUT (default model.safetensors) is rewritten atomically after every epoch and on \
+            Ctrl-C (the run stops at the next batch boundary, exit status 130); a NaN/Inf loss stops \
+            the run and keeps the last good checkpoint. One JSON line per epoch goes to --metrics \
+            (default OUT.metrics.jsonl). `--resume OUT` with the same data flags continues exactly \
+            where the run stopped (same final weights as an uninterrupted run); --epochs may be raised.
+            """)
+
+    // Data
+    @Option(help: "Image folder with one subfolder per class.") var data: String?
+    @Option(help: "Built-in dataset instead of --data: fashion-mnist, mnist or cifar10.") var dataset: String?
+    @Option(help: "Directory of the built-in dataset's files (default for fashion-mnist: \(FashionMNIST.debianDirectory)).")
+    var datasetPath: String?
+    @Option(help: "Validation image folder (same classes as --data).") var val: String?
+    @Option(help: "Fraction of --data held out for validation (seeded split), e.g. 0.1.") var valSplit: Double?
+    @Flag(help: "Stop at the first unreadable image instead of skipping it with a warning.") var strict = false
+    @Option(help: "Decoding/augmentation worker threads (default: cores).") var workers: Int?
+
+    // Model
+    @Option(help: "Architecture, e.g. resnet18, vgg11_bn, small_cnn (default: small_cnn for 1-channel 28×28 data, else resnet18).")
+    var model: String?
+    @Option(help: "Start from these weights: a zoo name or a .pth/.safetensors file (the head is replaced if the class count differs).")
+    var pretrained: String?
+    @Option(help: "Input channels: 3 (RGB) or 1 (grayscale). Default: 1 for fashion-mnist/mnist, else 3.") var channels: Int?
+    @Option(help: "Side of the square images the model sees (default: 28 for fashion-mnist/mnist, 32 for cifar10, else 224).")
+    var imageSize: Int?
+    @Option(help: "Training augmentation: none, basic or trivialaugment (default: basic for --image-size ≥ 64, else none).")
+    var augment: String?
+    @Option(help: "Normalisation means, one per channel, comma-separated.") var mean: String?
+    @Option(help: "Normalisation standard deviations, one per channel, comma-separated.") var std: String?
+
+    // Optimisation
+    @Option(help: "Epochs to train (in total, counting those of a resumed run).") var epochs = 10
+    @Option(help: "Images per batch.") var batchSize = 32
+    @Option(help: "Learning rate (default 0.1 for sgd, 0.001 for adam/adamw).") var lr: Double?
+    @Option(help: "Optimizer: sgd, adam or adamw.") var optimizer = "sgd"
+    @Option(help: "SGD momentum.") var momentum = 0.9
+    @Option(help: "Weight decay (default 1e-4 for sgd, 0 for adam, 0.01 for adamw).") var weightDecay: Double?
+    @Option(help: "LR schedule: none, step, multistep, cosine or onecycle.") var scheduler = "cosine"
+    @Option(help: "StepLR period in epochs.") var stepSize = 30
+    @Option(help: "StepLR/MultiStepLR factor.") var gamma = 0.1
+    @Option(help: "MultiStepLR milestones (epochs), comma-separated.") var milestones: String?
+    @Option(help: "Epochs of linear warm-up before the schedule.") var warmupEpochs = 0
+    @Option(help: "Label smoothing of the cross-entropy loss, in [0, 1).") var labelSmoothing = 0.0
+    @Option(help: "Seed of the model initialisation, data order, augmentation and dropout.") var seed: UInt64 = 0
+
+    // Output
+    @Option(help: "Checkpoint file (.safetensors), rewritten after every epoch.") var out = "model.safetensors"
+    @Option(help: "Per-epoch metrics, one JSON object per line (default: OUT.metrics.jsonl).") var metrics: String?
+    @Option(help: "Continue the run saved in this checkpoint (usually OUT).") var resume: String?
+    @Flag(help: "Plain progress lines even on a terminal.") var plain = false
+
+    func validate() throws {
+        guard (data == nil) != (dataset == nil) else { throw ValidationError("give exactly one of --data DIR and --dataset NAME") }
+        if let dataset, BuiltInDataset(rawValue: dataset) == nil {
+            throw ValidationError("unknown --dataset '\(dataset)'; known: \(BuiltInDataset.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if val != nil && valSplit != nil { throw ValidationError("give --val or --val-split, not both") }
+        if let valSplit, !(valSplit > 0 && valSplit < 1) { throw ValidationError("--val-split must be in (0, 1), got \(valSplit)") }
+        if dataset != nil && (val != nil || valSplit != nil) {
+            throw ValidationError("--dataset validates on the dataset's test split; --val/--val-split are for --data")
+        }
+        if let channels, channels != 1 && channels != 3 { throw ValidationError("--channels must be 1 or 3") }
+        if let imageSize, imageSize < 8 { throw ValidationError("--image-size must be at least 8") }
+        if let augment, Augmentation(rawValue: augment) == nil {
+            throw ValidationError("--augment must be none, basic or trivialaugment, got '\(augment)'")
+        }
+        guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be sgd, adam or adamw") }
+        guard SchedulerKind(rawValue: scheduler) != nil else {
+            throw ValidationError("--scheduler must be one of \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let workers, workers < 0 { throw ValidationError("--workers must be at least 0") }
+    }
+
+    func run() throws {
+        let builtIn = dataset.flatMap(BuiltInDataset.init(rawValue:))
+        let checkpoint = try resume.map { try TrainingCheckpoint.load($0) }
+        let config = try trainingConfig(resumed: checkpoint?.trainState?.config)
+        let data = try TrainingData.prepare(self, builtIn: builtIn, resumed: checkpoint?.spec,
+                                            seed: config.seed, batchSize: config.batchSize)
+
+        let trainer: Trainer
+        let metricsPath = metrics ?? out + ".metrics.jsonl"
+        if let checkpoint {
+            guard let spec = checkpoint.spec else {
+                throw CLIError("\(checkpoint.path): the file does not record its architecture; it was not written by `vision train`")
+            }
+            if let model, try ModelName(model).architecture != spec.architecture {
+                throw CLIError("\(checkpoint.path) is a \(spec.architecture) checkpoint, but --model is \(model)")
+            }
+            guard spec.classNames.isEmpty || spec.classNames == data.classes else {
+                throw CLIError("\(checkpoint.path) was trained on classes \(spec.classNames.joined(separator: ", ")); the data has \(data.classes.joined(separator: ", "))")
+            }
+            trainer = try Trainer(model: try spec.makeModel(), spec: spec, config: config, checkpointPath: out, metricsPath: metricsPath)
+            let info = try trainer.resume(from: checkpoint)
+            print("resuming \(checkpoint.path): \(info.epochsCompleted) epochs done" + (info.batch > 0 ? ", batch \(info.batch) of the next" : ""))
+            for change in info.configChanges { print("  setting changed since the checkpoint: \(change)") }
+        } else {
+            let spec = data.spec
+            let module = try spec.makeModel(seed: seed)
+            trainer = try Trainer(model: module, spec: spec, config: config, checkpointPath: out, metricsPath: metricsPath)
+            if let pretrained {
+                let (path, weights) = try loadPretrainedWeights(pretrained)
+                let report = try FineTuning.loadPretrained(weights, into: module, path: path)
+                print("pretrained \(path): \(report)")
+            }
+        }
+
+        let interrupt = InterruptFlag()
+        // A parent that started us from a thread with SIGINT blocked (as Dispatch's workers are)
+        // passes that mask on: unblock it, or Ctrl-C would stay pending until the run ends.
+        var sigint = sigset_t()
+        sigemptyset(&sigint)
+        sigaddset(&sigint, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &sigint, nil)
+        interrupt.installSIGINTHandler()
+        defer { interrupt.removeSIGINTHandler() }
+        let reporter = ProgressPrinter(style: plain ? .plain : .automatic)
+        let result = try trainer.fit(train: data.train, validation: data.validation, reporter: reporter, interrupt: interrupt)
+        let skipped = data.skipCounter.count
+        if skipped > 0 { reportError("skipped \(skipped) unreadable images (see the warnings above; --strict stops at the first)") }
+        switch result.status {
+        case .completed:
+            print("saved \(out) (\(trainer.spec.architecture), \(trainer.spec.numClasses) classes); metrics in \(metricsPath)")
+        case .interrupted:
+            print("interrupted: checkpoint saved to \(out) at epoch \(result.epochsCompleted + 1), batch \(result.batch); "
+                + "continue with the same command plus --resume \(out)")
+            throw ExitCode(130)
+        }
+    }
+
+    /// The run's hyper-parameters from the flags.
+    func trainingConfig(resumed: TrainingConfig?) throws -> TrainingConfig {
+        let milestoneList = try milestones.map { text in
+            try text.split(separator: ",").map { part -> Int in
+                guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--milestones: '\(part)' is not an integer") }
+                return v
+            }
+        } ?? []
+        var config = TrainingConfig(
+            epochs: epochs, batchSize: batchSize, lr: lr, optimizer: OptimizerKind(rawValue: optimizer)!,
+            momentum: momentum, weightDecay: weightDecay, scheduler: SchedulerKind(rawValue: scheduler)!,
+            stepSize: stepSize, gamma: gamma, milestones: milestoneList, warmupEpochs: warmupEpochs,
+            labelSmoothing: labelSmoothing, seed: seed)
+        // A resumed run keeps its seed and batch size: they define its data order.
+        if let resumed {
+            config.seed = resumed.seed
+            config.batchSize = resumed.batchSize
+        }
+        try config.validate()
+        return config
+    }
+}
+
+/// Weights for `--pretrained`: a file, or a zoo name whose file is cached.
+func loadPretrainedWeights(_ name: String) throws -> (path: String, weights: StateDict) {
+    let path: String
+    if FileManager.default.fileExists(atPath: name) {
+        path = name
+    } else if let entry = Zoo.entry(named: name) {
+        path = try LoadedModel.cachedPath(entry, ZooCache.current)
+    } else {
+        throw CLIError("--pretrained \(name): no such file, and not a zoo name (zoo names: \(Zoo.names.joined(separator: ", ")))")
+    }
+    return (path, try TrainingCheckpoint.load(path).model)
+}
