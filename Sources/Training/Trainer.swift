@@ -199,6 +199,7 @@ public final class Trainer {
                     return result(.interrupted)
                 }
             }
+            let trainSeconds = seconds(clock.now - epochStart)
             var skipped = stream.skippedSamples
             var evaluation: EvaluationResult?
             if let validation {
@@ -211,7 +212,7 @@ public final class Trainer {
             let metrics = EpochMetrics(
                 epoch: epoch + 1, trainLoss: progress.meanLoss, trainAccuracy: progress.accuracy,
                 valLoss: evaluation?.loss, valAccuracy1: evaluation?.top1, valAccuracy5: evaluation?.top5, lr: lastLR,
-                seconds: seconds(clock.now - epochStart),
+                seconds: seconds(clock.now - epochStart), trainSeconds: trainSeconds,
                 imagesPerSecond: progress.seconds > 0 ? Double(progress.samples) / progress.seconds : 0,
                 skippedSamples: skipped)
             epochsCompleted += 1

@@ -75,21 +75,26 @@ public struct EpochMetrics: Codable, Sendable, Equatable {
     public var lr: Double
     /// Wall time of the epoch (training and validation), seconds.
     public var seconds: Double
+    /// Wall time of the epoch's training loop (steps and waiting for data; no validation), seconds.
+    /// Nil in lines written before this field existed.
+    public var trainSeconds: Double?
     /// Training images per second (step time only).
     public var imagesPerSecond: Double
     /// Samples the data source skipped because they could not be read (training + validation).
     public var skippedSamples: Int
 
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double? = nil, valAccuracy1: Double? = nil,
-                valAccuracy5: Double? = nil, lr: Double, seconds: Double, imagesPerSecond: Double, skippedSamples: Int = 0) {
+                valAccuracy5: Double? = nil, lr: Double, seconds: Double, trainSeconds: Double? = nil, imagesPerSecond: Double,
+                skippedSamples: Int = 0) {
         self.epoch = epoch; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy; self.valLoss = valLoss
-        self.valAccuracy1 = valAccuracy1; self.valAccuracy5 = valAccuracy5; self.lr = lr; self.seconds = seconds
+        self.valAccuracy1 = valAccuracy1; self.valAccuracy5 = valAccuracy5; self.lr = lr; self.seconds = seconds; self.trainSeconds = trainSeconds
         self.imagesPerSecond = imagesPerSecond; self.skippedSamples = skippedSamples
     }
 
     enum CodingKeys: String, CodingKey {
         case epoch, trainLoss = "train_loss", trainAccuracy = "train_acc", valLoss = "val_loss"
-        case valAccuracy1 = "val_acc1", valAccuracy5 = "val_acc5", lr, seconds, imagesPerSecond = "images_per_s"
+        case valAccuracy1 = "val_acc1", valAccuracy5 = "val_acc5", lr, seconds, trainSeconds = "train_seconds"
+        case imagesPerSecond = "images_per_s"
         case skippedSamples = "skipped_samples"
     }
 }

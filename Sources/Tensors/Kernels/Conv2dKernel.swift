@@ -10,7 +10,14 @@
 // Backward recomputes col per tile instead of keeping it: dW_g += dY_g · colᵀ (GEMM), and
 // dcol = W_gᵀ · dY_g (GEMM) scattered back into dX by col2im; db sums dY.
 // im2col/col2im run as parallel loops (over col rows / over input channels, which write disjoint
-// memory) outside GEMM, which has OpenBLAS's threads: the two never nest.
+// memory) outside GEMM, which has OpenBLAS's threads: the two never nest. For outputs narrower
+// than 32, im2col first copies the input rows it reads, zero-padded, into a scratch per parallel
+// chunk (≤ Cin/g·(H+2pH)·(W+2pW) + 32 floats each, on top of the col workspace) and then copies
+// fixed-length runs with 8-float vectors: 7-float runs with bounds checks cost 2.3 ns per float,
+// this way 1.1 (one core).
+// Dispatch: wide stride-1 convs take ShiftedConv2d (no im2col), pointwise convs one GEMM; with
+// VISION_CONV_TILED=1 and more than one thread the rest takes TiledConv2d (one im2col + one-thread
+// GEMM pipeline per thread; see there why that is not the default), otherwise the loop here.
 
 import Foundation
 
@@ -48,54 +55,194 @@ public enum Conv2dKernel {
     static func im2col(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, group: Int, p0: Int, p1: Int,
                        _ col: UnsafeMutablePointer<Float>) {
         let t = p1 &- p0
+        let padded = TiledConv2d.usesPaddedIm2col(g)
+        Threading.parallelFor(g.kPerGroup, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(t, 1))) { r0, r1 in
+            if padded {
+                // Each chunk pads the input rows it reads into its own scratch (reused buffers).
+                let scratch = TensorStorage(uninitializedCount: paddedScratchFloats(g))
+                im2colRowsPadded(x, g, group: group, rows: r0, r1, p0: p0, p1: p1, col, scratch: scratch.base)
+                withExtendedLifetime(scratch) {}
+            } else {
+                im2colRows(x, g, group: group, rows: r0, r1, p0: p0, p1: p1, col)
+            }
+        }
+    }
+
+    /// Serially writes col rows [r0, r1) × tile columns [p0, p1) (row r at `col + r·(p1 − p0)`).
+    /// Whether output column ow reads inside the image depends on ow and the tap only, so each row
+    /// computes that range once; a tile is then walked output row by output row without divisions
+    /// (a 7×7 output's runs are 7 floats long, where per-run arithmetic would dominate).
+    static func im2colRows(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, group: Int, rows r0: Int, _ r1: Int,
+                           p0: Int, p1: Int, _ col: UnsafeMutablePointer<Float>) {
+        guard p1 > p0 else { return }
+        let t = p1 &- p0
         let cg = g.inChannels / g.groups
-        let kk = g.kernelH &* g.kernelW
+        let (kh, kw) = (g.kernelH, g.kernelW)
+        let kk = kh &* kw
         let (H, W, OW) = (g.height, g.width, g.outW)
-        let rows = cg &* kk
-        Threading.parallelFor(rows, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(t, 1))) { r0, r1 in
-            for r in r0..<r1 {
-                let c = group &* cg &+ r / kk
-                let ki = (r % kk) / g.kernelW, kj = r % g.kernelW
-                let plane = x + c &* H &* W
-                let dst = col + r &* t
-                var p = p0
-                while p < p1 {
-                    let oh = p / OW
-                    let owStart = p % OW
-                    let owEnd = Swift.min(OW, owStart &+ (p1 &- p))
-                    let d = dst + (p &- p0)
-                    let n = owEnd &- owStart
-                    let ih = oh &* g.strideH &- g.padH &+ ki &* g.dilationH
-                    if ih < 0 || ih >= H {
-                        d.initialize(repeating: 0, count: n)
-                    } else {
-                        let row = plane + ih &* W
-                        let iw0 = kj &* g.dilationW &- g.padW
-                        if g.strideW == 1 {
-                            // Contiguous run with zero fill where it leaves the image.
-                            var i = 0
-                            while i < n && iw0 &+ owStart &+ i < 0 { d[i] = 0; i &+= 1 }
-                            let validEnd = Swift.min(n, W &- iw0 &- owStart)
-                            // Runs are short (one output row): an inline loop beats a memmove call.
-                            let src = row + (iw0 &+ owStart)
-                            while i < validEnd { d[i] = src[i]; i &+= 1 }
-                            while i < n { d[i] = 0; i &+= 1 }
-                        } else {
-                            // Columns i with iw = start + i·stride inside [0, W): zero outside, gather inside.
-                            let sw = g.strideW
-                            let start = iw0 &+ owStart &* sw
-                            let first = start >= 0 ? 0 : Swift.min(n, (-start &+ sw &- 1) / sw)
-                            let last = start >= W ? first : Swift.max(first, Swift.min(n, (W &- start &+ sw &- 1) / sw))
-                            if first > 0 { d.initialize(repeating: 0, count: first) }
-                            let src = row + start
-                            var i = first
-                            while i < last { d[i] = src[i &* sw]; i &+= 1 }
-                            if last < n { (d + last).initialize(repeating: 0, count: n &- last) }
-                        }
-                    }
-                    p &+= n
+        let (sh, sw) = (g.strideH, g.strideW)
+        let ohFirst = p0 / OW, ohLast = (p1 &- 1) / OW
+        for r in r0..<r1 {
+            let cl = r / kk
+            let tap = r &- cl &* kk
+            let ki = tap / kw
+            let kj = tap &- ki &* kw
+            let plane = x + (group &* cg &+ cl) &* H &* W
+            let dst = col + r &* t
+            let iw0 = kj &* g.dilationW &- g.padW
+            let ih0 = ki &* g.dilationH &- g.padH
+            // Output columns [validFirst, validLast) read input columns iw0 + ow·sw inside [0, W).
+            let validFirst = iw0 >= 0 ? 0 : Swift.min(OW, (sw &- 1 &- iw0) / sw)
+            let validLast = iw0 >= W ? validFirst : Swift.max(validFirst, Swift.min(OW, (W &- iw0 &+ sw &- 1) / sw))
+            for oh in ohFirst...ohLast {
+                let rowStart = oh &* OW
+                let a = Swift.max(p0, rowStart) &- rowStart, b = Swift.min(p1, rowStart &+ OW) &- rowStart
+                let d = dst + (rowStart &+ a &- p0)  // column ow = a
+                let ih = oh &* sh &+ ih0
+                if ih < 0 || ih >= H {
+                    d.update(repeating: 0, count: b &- a)
+                    continue
+                }
+                let f = Swift.min(Swift.max(a, validFirst), b), l = Swift.max(Swift.min(b, validLast), f)
+                var i = 0
+                let zeros = f &- a
+                while i < zeros { d[i] = 0; i &+= 1 }
+                // Runs are short (one output row): inline loops beat a memmove call.
+                let n = l &- f
+                let dd = d + zeros
+                let srcOffset = ih &* W &+ iw0 &+ f &* sw
+                let src = plane + srcOffset
+                i = 0
+                if sw == 1 && n >= 8 {
+                    copyRun8(src, dd, n)
+                } else if sw == 1 {
+                    while i < n { dd[i] = src[i]; i &+= 1 }
+                } else if sw == 2 && n >= 8 && srcOffset &+ 2 &* n <= H &* W {
+                    // (the vector loads read src[2n − 1], one past the last float used)
+                    copyRunStride2(src, dd, n)
+                } else if sw == 2 {
+                    while i < n { dd[i] = src[i &* 2]; i &+= 1 }
+                } else {
+                    while i < n { dd[i] = src[i &* sw]; i &+= 1 }
+                }
+                let tail = d + (l &- a)
+                i = 0
+                while i < b &- l { tail[i] = 0; i &+= 1 }
+            }
+        }
+    }
+
+    /// Floats of scratch `im2colRowsPadded` needs at most: a zero-padded copy of every input plane.
+    static func paddedScratchFloats(_ g: Conv2dGeometry) -> Int {
+        g.inChannels / g.groups &* (g.height &+ 2 &* g.padH) &* (g.width &+ 2 &* g.padW) &+ 32
+    }
+
+    /// Writes what `im2colRows` writes, for outputs with short rows: first copies the input rows
+    /// the tile reads, zero-padded, into `scratch` (≤ `paddedScratchFloats(g)` floats, which include 32 of slack for vector reads), so that each
+    /// output-row run becomes a copy of a fixed length without bounds checks. Short runs of
+    /// varying length cost more in mispredicted branches than in copying (7×7 outputs: 2.3 ns per
+    /// float with bounds checks).
+    static func im2colRowsPadded(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, group: Int, rows r0: Int, _ r1: Int,
+                                 p0: Int, p1: Int, _ col: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>) {
+        guard p1 > p0, r1 > r0 else { return }
+        let t = p1 &- p0
+        let cg = g.inChannels / g.groups
+        let (kh, kw) = (g.kernelH, g.kernelW)
+        let kk = kh &* kw
+        let (H, W, OW) = (g.height, g.width, g.outW)
+        let (sh, sw, dh, dw, ph, pw) = (g.strideH, g.strideW, g.dilationH, g.dilationW, g.padH, g.padW)
+        let wp = W &+ 2 &* pw
+        let cl0 = r0 / kk, cl1 = (r1 &- 1) / kk &+ 1
+        let oh0 = p0 / OW, oh1 = (p1 &- 1) / OW &+ 1
+        let py0 = oh0 &* sh, py1 = (oh1 &- 1) &* sh &+ (kh &- 1) &* dh &+ 1  // padded rows read
+        let planeP = (py1 &- py0) &* wp
+        for cl in cl0..<cl1 {
+            let src = x + (group &* cg &+ cl) &* H &* W
+            var d = scratch + (cl &- cl0) &* planeP
+            for py in py0..<py1 {
+                let ih = py &- ph
+                if ih < 0 || ih >= H {
+                    var i = 0
+                    while i < wp { d[i] = 0; i &+= 1 }
+                } else {
+                    var i = 0
+                    while i < pw { d[i] = 0; i &+= 1 }
+                    let s = src + ih &* W, dd = d + pw
+                    i = 0
+                    while i < W { dd[i] = s[i]; i &+= 1 }
+                    let tail = d + (pw &+ W)
+                    i = 0
+                    while i < wp &- pw &- W { tail[i] = 0; i &+= 1 }
+                }
+                d += wp
+            }
+        }
+        for r in r0..<r1 {
+            let cl = r / kk
+            let tap = r &- cl &* kk
+            let ki = tap / kw
+            let kj = tap &- ki &* kw
+            let plane = scratch + (cl &- cl0) &* planeP
+            let dst = col + r &* t
+            for oh in oh0..<oh1 {
+                let rowStart = oh &* OW
+                let a = Swift.max(p0, rowStart) &- rowStart, b = Swift.min(p1, rowStart &+ OW) &- rowStart
+                let d = dst + (rowStart &+ a &- p0)
+                let src = plane + ((oh &* sh &+ ki &* dh &- py0) &* wp &+ kj &* dw &+ a &* sw)
+                let n = b &- a
+                // A run shorter than 8 may be stored as 8 floats: the excess lands on the next run of
+                // this row or the next row, written after it, except after the very last run.
+                let mayOverrun = r &+ 1 < r1 || oh &+ 1 < oh1
+                if sw == 1 && (n >= 8 || mayOverrun) {
+                    copyRun8(src, d, n)
+                } else if sw == 2 && (n >= 8 || mayOverrun) {
+                    copyRunStride2(src, d, n)
+                } else {
+                    var i = 0
+                    while i < n { d[i] = src[i &* sw]; i &+= 1 }
                 }
             }
+        }
+    }
+
+    /// Copies n floats in 8-float vectors (the last one overlapping when n ≥ 8; one vector,
+    /// overrunning by 8 − n, when n < 8). Reads up to 8 floats from `src`.
+    @inline(__always)
+    static func copyRun8(_ src: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+        let s = UnsafeRawPointer(src), o = UnsafeMutableRawPointer(d)
+        if n < 8 {
+            o.storeBytes(of: s.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+            return
+        }
+        var i = 0
+        while i &+ 8 <= n {
+            o.storeBytes(of: s.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self), toByteOffset: i &* 4, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        if i < n {
+            let last = (n &- 8) &* 4
+            o.storeBytes(of: s.loadUnaligned(fromByteOffset: last, as: SIMD8<Float>.self), toByteOffset: last, as: SIMD8<Float>.self)
+        }
+    }
+
+    /// Copies d[i] = src[2i] for i < n like `copyRun8`. Reads src[0 ..< max(16, 2n)].
+    @inline(__always)
+    static func copyRunStride2(_ src: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+        let s = UnsafeRawPointer(src), o = UnsafeMutableRawPointer(d)
+        if n < 8 {
+            o.storeBytes(of: s.loadUnaligned(as: SIMD16<Float>.self).evenHalf, as: SIMD8<Float>.self)
+            return
+        }
+        var i = 0
+        while i &+ 8 <= n {
+            o.storeBytes(of: s.loadUnaligned(fromByteOffset: i &* 8, as: SIMD16<Float>.self).evenHalf,
+                         toByteOffset: i &* 4, as: SIMD8<Float>.self)
+            i &+= 8
+        }
+        if i < n {
+            let last = n &- 8
+            o.storeBytes(of: s.loadUnaligned(fromByteOffset: last &* 8, as: SIMD16<Float>.self).evenHalf,
+                         toByteOffset: last &* 4, as: SIMD8<Float>.self)
         }
     }
 
@@ -103,42 +250,49 @@ public enum Conv2dKernel {
     static func col2im(_ col: UnsafePointer<Float>, _ g: Conv2dGeometry, group: Int, p0: Int, p1: Int,
                        _ dx: UnsafeMutablePointer<Float>) {
         let t = p1 &- p0
+        let kk = g.kernelH &* g.kernelW
+        // Each input channel receives only its own kh·kw rows: channels are disjoint across threads.
+        Threading.parallelFor(g.inChannels / g.groups, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(t &* kk, 1))) { c0, c1 in
+            col2imChannels(col + c0 &* kk &* t, g, group: group, channels: c0, c1, p0: p0, p1: p1, dx)
+        }
+    }
+
+    /// Serially adds the col rows of group-local input channels [c0, c1) (channel c's kh·kw rows
+    /// start at `col + (c − c0)·kh·kw·(p1 − p0)`) over tile columns [p0, p1) into `dx` (Cin × H × W).
+    static func col2imChannels(_ col: UnsafePointer<Float>, _ g: Conv2dGeometry, group: Int, channels c0: Int, _ c1: Int,
+                               p0: Int, p1: Int, _ dx: UnsafeMutablePointer<Float>) {
+        let t = p1 &- p0
         let cg = g.inChannels / g.groups
         let kk = g.kernelH &* g.kernelW
         let (H, W, OW) = (g.height, g.width, g.outW)
-        // Each input channel receives only its own kh·kw rows: channels are disjoint across threads.
-        Threading.parallelFor(cg, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(t &* kk, 1))) { c0, c1 in
-            for cl in c0..<c1 {
-                let plane = dx + (group &* cg &+ cl) &* H &* W
-                for kIndex in 0..<kk {
-                    let r = cl &* kk &+ kIndex
-                    let ki = kIndex / g.kernelW, kj = kIndex % g.kernelW
-                    let src = col + r &* t
-                    var p = p0
-                    while p < p1 {
-                        let oh = p / OW
-                        let owStart = p % OW
-                        let n = Swift.min(OW, owStart &+ (p1 &- p)) &- owStart
-                        let ih = oh &* g.strideH &- g.padH &+ ki &* g.dilationH
-                        if ih >= 0 && ih < H {
-                            let row = plane + ih &* W
-                            let s = src + (p &- p0)
-                            let iw0 = kj &* g.dilationW &- g.padW &+ owStart &* g.strideW
-                            // Output columns i whose input column iw0 + i·stride lies in [0, W).
-                            let sw = g.strideW
-                            let first = iw0 >= 0 ? 0 : (-iw0 &+ sw &- 1) / sw
-                            let last = iw0 >= W ? 0 : Swift.min(n, (W &- iw0 &+ sw &- 1) / sw)
-                            if first < last {
-                                if sw == 1 {
-                                    let r = row + iw0
-                                    for i in first..<last { r[i] += s[i] }
-                                } else {
-                                    for i in first..<last { row[iw0 &+ i &* sw] += s[i] }
-                                }
-                            }
+        let sw = g.strideW
+        for cl in c0..<c1 {
+            let plane = dx + (group &* cg &+ cl) &* H &* W
+            for kIndex in 0..<kk {
+                let ki = kIndex / g.kernelW, kj = kIndex % g.kernelW
+                let src = col + ((cl &- c0) &* kk &+ kIndex) &* t
+                var p = p0
+                while p < p1 {
+                    let oh = p / OW
+                    let owStart = p &- oh &* OW
+                    let n = Swift.min(OW &- owStart, p1 &- p)
+                    let ih = oh &* g.strideH &- g.padH &+ ki &* g.dilationH
+                    if ih >= 0 && ih < H {
+                        let row = plane + ih &* W
+                        let s = src + (p &- p0)
+                        let iw0 = kj &* g.dilationW &- g.padW &+ owStart &* sw
+                        // Output columns i whose input column iw0 + i·stride lies in [0, W).
+                        let first = iw0 >= 0 ? 0 : (sw &- 1 &- iw0) / sw
+                        let last = iw0 >= W ? 0 : Swift.min(n, (W &- iw0 &+ sw &- 1) / sw)
+                        var i = first
+                        if sw == 1 {
+                            let r = row + iw0
+                            while i < last { r[i] += s[i]; i &+= 1 }
+                        } else {
+                            while i < last { row[iw0 &+ i &* sw] += s[i]; i &+= 1 }
                         }
-                        p &+= n
                     }
+                    p &+= n
                 }
             }
         }
@@ -148,6 +302,7 @@ public enum Conv2dKernel {
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
         if useShifted && ShiftedConv2d.applies(g) { return ShiftedConv2d.forward(x, w, bias, y, g) }
+        if TiledConv2d.applies(g) { return TiledConv2d.forward(x, w, bias, y, g) }
         let ohw = g.outH &* g.outW, hw = g.height &* g.width
         let coutG = g.outChannels / g.groups, cinG = g.inChannels / g.groups
         let K = g.kPerGroup, T = g.tileColumns
@@ -184,6 +339,7 @@ public enum Conv2dKernel {
     public static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 db: UnsafeMutablePointer<Float>?, _ g: Conv2dGeometry) {
+        if TiledConv2d.applies(g) && TiledConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) { return }
         let ohw = g.outH &* g.outW, hw = g.height &* g.width
         let coutG = g.outChannels / g.groups, cinG = g.inChannels / g.groups
         let K = g.kPerGroup, T = g.tileColumns
