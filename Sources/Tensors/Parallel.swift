@@ -1,9 +1,14 @@
-// One thread policy for the whole process.
+// One thread policy for the whole process: every thread is ours.
 //
-// OpenBLAS runs its own threads inside each GEMM; our elementwise, reduction, pooling and im2col
-// loops run on Dispatch's pool outside GEMM. The two are never nested: a parallel loop body must not
-// call GEMM, and a parallel loop started inside another runs serially. The thread count is
-// `VISION_NUM_THREADS` if set, otherwise the number of active cores; OpenBLAS is set to the same.
+// OpenBLAS is set to one thread. Its pthread pool would otherwise spin in sched_yield for about
+// 0.1 s after every multi-threaded call (THREAD_TIMEOUT), taking a core from our own parallel
+// loops (im2col, pooling, elementwise) that run between GEMMs, and each small GEMM (a small CNN's
+// per-image convs) would pay a wake-up. Instead `sgemm` splits a large product into one block per
+// thread and runs single-threaded cblas_sgemm calls on Dispatch's pool, and the conv kernels run
+// whole im2col+GEMM pipelines per thread. A GEMM inside a parallel loop body runs on its caller; a
+// parallel loop started inside another runs serially. The thread count is `VISION_NUM_THREADS` if
+// set, otherwise the number of active cores. VISION_OPENBLAS_POOL=1 restores the other policy
+// (OpenBLAS's own pool at that many threads, no split, no per-thread conv pipelines) for comparison.
 
 import CBLAS
 import Dispatch
@@ -16,19 +21,41 @@ public enum Threading {
 
     private struct State: Sendable {
         let count: Int
+        let openBLASPool: Bool
     }
+
+    /// Whether GEMMs run on OpenBLAS's own thread pool (VISION_OPENBLAS_POOL=1) instead of ours.
+    public static var usesOpenBLASPool: Bool { state.openBLASPool }
 
     private static let state: State = {
         let env = ProcessInfo.processInfo.environment["VISION_NUM_THREADS"].flatMap(Int.init)
         let n = max(1, env ?? ProcessInfo.processInfo.activeProcessorCount)
-        openblas_set_num_threads(Int32(n))
-        return State(count: n)
+        let pool = ProcessInfo.processInfo.environment["VISION_OPENBLAS_POOL"] == "1"
+        openblas_set_num_threads(pool ? Int32(n) : 1)
+        return State(count: n, openBLASPool: pool)
     }()
 
-    /// Makes sure the policy is applied (OpenBLAS thread count set) before the first GEMM.
+    /// Makes sure the policy is applied (OpenBLAS set to one thread) before the first GEMM.
     @inline(__always) public static func ensureConfigured() { _ = state }
 
     @TaskLocal static var insideParallelRegion = false
+
+    /// Whether the caller runs inside a `parallelFor` body (where loops and GEMMs run serially).
+    public static var isInsideParallelRegion: Bool { insideParallelRegion }
+
+    /// Products below this many flops run as one single-threaded GEMM (about 20 µs of work: the
+    /// fork/join costs more than the split saves).
+    public static let minimumParallelGEMMFlops = 1 << 21
+
+    /// Runs `body` with OpenBLAS's own thread pool at `threads` threads, then back to one: for
+    /// benchmarks that compare against OpenBLAS's multi-threaded GEMM. Leaves OpenBLAS's workers
+    /// spinning for ~0.1 s afterwards; measure other work after a pause.
+    public static func withOpenBLASThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        ensureConfigured()
+        openblas_set_num_threads(Int32(threads))
+        defer { openblas_set_num_threads(usesOpenBLASPool ? Int32(count) : 1) }
+        return try body()
+    }
 
     /// Below this many elements an elementwise loop runs on one thread: the split costs more than it
     /// saves (about 100 µs of work per chunk is where 2 threads start to pay here).

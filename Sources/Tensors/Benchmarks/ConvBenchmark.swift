@@ -52,10 +52,9 @@ extension TensorBenchmark {
         let a = [Float](repeating: 0.5, count: m * k), bb = [Float](repeating: 0.25, count: k * n)
         var cc = [Float](repeating: 0, count: m * n)
         var sink: Float = 0
-        let (forward, gemm) = medians(repeats: repeats, {
-            let y = withNoGrad { Tensor.conv2d(x, weight: w, stride: (c.stride, c.stride), padding: (c.padding, c.padding)) }
-            sink += y.withUnsafeBufferPointer { $0[0] }
-        }, {
+        // The reference first: one bare cblas_sgemm of the same M×N×K on OpenBLAS's own thread pool,
+        // followed by a pause so its spinning workers (also those started at library load) are asleep.
+        let gemm = TensorBenchmark.openBLASMedian(repeats: repeats) {
             a.withUnsafeBufferPointer { pa in
                 bb.withUnsafeBufferPointer { pb in
                     cc.withUnsafeMutableBufferPointer { pc in
@@ -64,7 +63,11 @@ extension TensorBenchmark {
                     }
                 }
             }
-        })
+        }
+        let forward = TensorBenchmark.median(repeats: repeats) {
+            let y = withNoGrad { Tensor.conv2d(x, weight: w, stride: (c.stride, c.stride), padding: (c.padding, c.padding)) }
+            sink += y.withUnsafeBufferPointer { $0[0] }
+        }
         let xg = x.requiringGrad(), wg = w.requiringGrad()
         let seed = Tensor.ones([batch, c.outChannels, out, out])
         var graphs: [Tensor] = []

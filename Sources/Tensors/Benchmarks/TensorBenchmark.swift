@@ -11,6 +11,15 @@ public enum TensorBenchmark {
         medians(repeats: repeats, body, {}).0
     }
 
+    /// Median seconds of `body` run by OpenBLAS's own thread pool (`Threading.count` threads, as a
+    /// caller of the bare library would run it), then a pause so that its workers, which spin for
+    /// ~0.1 s after each call, are asleep before whatever is measured next.
+    public static func openBLASMedian(repeats: Int, _ body: () -> Void) -> Double {
+        let t = Threading.withOpenBLASThreads(Threading.count) { median(repeats: repeats, body) }
+        usleep(200_000)
+        return t
+    }
+
     /// Median seconds of `a` and of `b`, run alternately (a, b, a, b, ...) after one warm-up each,
     /// so that a noisy neighbour slows both alike.
     public static func medians(repeats: Int, _ a: () -> Void, _ b: () -> Void) -> (Double, Double) {
@@ -47,10 +56,11 @@ public enum TensorBenchmark {
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         var sink: Float = 0
         var c = [Float](repeating: 0, count: m * n)
-        let (ours, direct) = medians(repeats: repeats, {
+        let ours = median(repeats: repeats) {
             let c = a.matmul(b)
             sink += c.withUnsafeBufferPointer { $0[0] }
-        }, {
+        }
+        let direct = openBLASMedian(repeats: repeats) {
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     c.withUnsafeMutableBufferPointer { pc in
@@ -59,7 +69,7 @@ public enum TensorBenchmark {
                     }
                 }
             }
-        })
+        }
         _ = sink
         return Row(name: "matmul \(m)×\(n)×\(k)", ours: flops / ours / 1e9, reference: flops / direct / 1e9, unit: "GFLOP/s")
     }

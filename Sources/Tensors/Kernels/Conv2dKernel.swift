@@ -16,8 +16,8 @@
 // fixed-length runs with 8-float vectors: 7-float runs with bounds checks cost 2.3 ns per float,
 // this way 1.1 (one core).
 // Dispatch: wide stride-1 convs take ShiftedConv2d (no im2col), pointwise convs one GEMM; with
-// VISION_CONV_TILED=1 and more than one thread the rest takes TiledConv2d (one im2col + one-thread
-// GEMM pipeline per thread; see there why that is not the default), otherwise the loop here.
+// more than one thread the rest takes TiledConv2d (one im2col + one-thread GEMM pipeline per
+// thread; VISION_CONV_TILED=0 turns it off), otherwise the loop here.
 
 import Foundation
 

@@ -15,17 +15,11 @@
 // Backward: the same items; weight gradients go to private copies (thread 0: dw itself) summed
 // at the end, or to disjoint rows in the channel-block mode; input gradients are split by input
 // channels (disjoint memory), or, for conv1's 3 channels, by items into private copies of dx.
-// Why it is opt-in (VISION_CONV_TILED=1): after any multi-threaded OpenBLAS call, OpenBLAS's
-// pthread worker spins in sched_yield for 2^28 cycles (THREAD_TIMEOUT, ~0.1 s) waiting for more.
-// In a network (and in `vision bench conv`, which interleaves a two-thread GEMM) it is nearly
-// always spinning, and our second Dispatch thread then tends to share a core with the calling
-// thread: conv1 through this path took 4.4–5.0 ms against 2.5–3.6 ms for the plain path in the
-// same runs. With OPENBLAS_THREAD_TIMEOUT=4 (worker sleeps at once) the same binary's conv1 fell
-// from 8–12 ms to 3.8–4.7 ms (medians, loaded machine). It pays off once every GEMM of a forward
-// runs one-threaded from our own threads (a process-wide policy in Parallel.swift).
-// Threads: a parallel loop body calls GEMM here, against the rule in Parallel.swift, with
-// OpenBLAS switched to one thread for the duration (`openblas_set_num_threads` is a process
-// global: a GEMM another thread starts meanwhile runs on one thread — correct, only slower).
+// Why it is the default: OpenBLAS runs single-threaded in this process (see Parallel.swift), so
+// no OpenBLAS worker spins between calls and both cores do whole pipelines. (With OpenBLAS's own
+// two-thread pool, its worker spun in sched_yield for ~0.1 s after each call and this path lost:
+// conv1 4.4–5.0 ms against 2.5–3.6 ms for the plain path.) VISION_CONV_TILED=0 turns it off.
+// Threads: GEMMs here are called inside parallel loop bodies, where `sgemm` runs on its caller.
 // Workspace: forward threads · (K · Nt + padded input) floats, backward threads · (2 · K · Nt +
 // padded input + private dw/dx) floats, kept ≤ `Conv2dKernel.workspaceFloats` (2M by default):
 // the tile width Nt is chosen for that, and backward falls back to the plain path when the
@@ -37,9 +31,8 @@ import Foundation
 
 /// The per-thread im2col + GEMM conv2d path (see the file header).
 enum TiledConv2d {
-    /// Whether the tiled path is used: only with VISION_CONV_TILED=1 (see the file header for why
-    /// it is not the default).
-    static let enabled = ProcessInfo.processInfo.environment["VISION_CONV_TILED"] == "1"
+    /// Whether the tiled path is used (default; VISION_CONV_TILED=0 turns it off).
+    static let enabled = ProcessInfo.processInfo.environment["VISION_CONV_TILED"] != "0"
     /// Below threads × this many output columns (per image and group) the work is split by output
     /// channels instead of column tiles: a narrow tile repacks all the weights for little work
     /// (512×49×2304 as two 512×25 GEMMs ran at 72 GFLOP/s on one core, as two 256×49 at 89).
@@ -47,7 +40,7 @@ enum TiledConv2d {
 
     /// Whether the tiled path applies: more than one thread, and a conv that needs an im2col.
     static func applies(_ g: Conv2dGeometry) -> Bool {
-        enabled && Threading.count > 1 && !g.isPointwise
+        enabled && Threading.count > 1 && !Threading.usesOpenBLASPool && !g.isPointwise
     }
 
     /// How the work is cut: column tiles per (image, group), tile width, and row blocks.
@@ -114,7 +107,6 @@ enum TiledConv2d {
         let workspace = TensorStorage(uninitializedCount: threads &* perThread &+ (rowSplit ? colFloats : 0))
         let items = g.batch &* g.groups &* p.tilesPerImage
         let ws = workspace.base
-        openblas_set_num_threads(1)
         if rowSplit {
             // Few output columns: threads share one col (built by rows, then multiplied by blocks
             // of output channels) instead of each building all of it.
@@ -158,7 +150,6 @@ enum TiledConv2d {
                 }
             }
         }
-        openblas_set_num_threads(Int32(threads))
         withExtendedLifetime(workspace) {}
     }
 
@@ -218,7 +209,6 @@ extension TiledConv2d {
             }
         }
         guard dx != nil || dw != nil else { return true }
-        openblas_set_num_threads(1)
         Threading.parallelFor(threads, grain: 1) { t0, t1 in
             for t in t0..<t1 {
                 let col = ws + t &* perThread, dcol = col + K &* width
@@ -273,7 +263,6 @@ extension TiledConv2d {
                 }
             }
         }
-        openblas_set_num_threads(Int32(threads))
         // Sum the private copies into thread 0's.
         func reduce(_ target: UnsafeMutablePointer<Float>, count: Int, offset: Int) {
             Threading.parallelFor(count) { i0, i1 in

@@ -5,13 +5,45 @@
 import CBLAS
 
 /// C (m×n) = alpha · op(A) · op(B) + beta · C on row-major buffers; op(A) is m×k, op(B) is k×n.
-@inlinable
+///
+/// OpenBLAS runs single-threaded (see `Threading`): outside a parallel loop, a product of at least
+/// `Threading.minimumParallelGEMMFlops` is split into one block of C per thread — along n when n ≥ m
+/// (each thread packs all of A, the smaller operand), else along m — and each block is one
+/// single-threaded cblas_sgemm on our own threads. Inside a parallel loop it runs on the caller.
 public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                   _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                   beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
     Threading.ensureConfigured()
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    let threads = Threading.count
+    let flops = 2 &* m &* n &* k
+    let splitN = n >= m && n >= 2 &* 32
+    let splitM = !splitN && m >= 2 &* 16
+    guard threads > 1, flops >= Threading.minimumParallelGEMMFlops, splitN || splitM, !Threading.usesOpenBLASPool,
+          !Threading.isInsideParallelRegion else {
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        return
+    }
+    // Block boundaries on multiples of 16 (the GEMM kernels' panel width).
+    let extent = splitN ? n : m
+    let parts = Swift.min(threads, Swift.max(1, extent / 16))
+    let per = ((extent + parts - 1) / parts + 15) / 16 * 16
+    nonisolated(unsafe) let (pa, pb, pc) = (a, b, c)
+    Threading.parallelFor(parts, grain: 1) { p0, p1 in
+        for part in p0..<p1 {
+            let start = part &* per, end = Swift.min(extent, start &+ per)
+            guard start < end else { continue }
+            if splitN {
+                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                            blasint(m), blasint(end &- start), blasint(k), alpha, pa, blasint(lda),
+                            transposeB ? pb + start &* ldb : pb + start, blasint(ldb), beta, pc + start, blasint(ldc))
+            } else {
+                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                            blasint(end &- start), blasint(n), blasint(k), alpha, transposeA ? pa + start : pa + start &* lda,
+                            blasint(lda), pb, blasint(ldb), beta, pc + start &* ldc, blasint(ldc))
+            }
+        }
+    }
 }
 
 extension Tensor {
