@@ -2,7 +2,8 @@
 // groups and dilation): strided convs with odd sizes, padding, bias or none, batch > 1, groups,
 // narrow outputs (padded im2col, tiles ending mid-row) and several tiles per image. With
 // VISION_CONV_TILED=1 the same cases run through Kernels/TiledConv2d.swift and cover both ways it
-// splits work between threads (column tiles; output-channel blocks for small outputs).
+// splits work between threads (column tiles; output-channel blocks for small outputs). Batches of
+// small outputs go through Kernels/BatchedConv2d.swift (several images per GEMM).
 
 import Testing
 import Tensors
@@ -47,6 +48,18 @@ import Tensors
         // image, the last one partial (dilation keeps these off the shifted-GEMM path).
         Case(n: 2, cin: 6, h: 91, w: 91, cout: 5, kh: 5, kw: 5, stride: 1, pad: 4, dilation: 2, bias: true),
         Case(n: 1, cin: 12, h: 91, w: 91, cout: 3, kh: 5, kw: 5, stride: 1, pad: 4, dilation: 2, bias: false),
+        // Batches with small outputs (Kernels/BatchedConv2d.swift: several images per GEMM): ResNet's
+        // late stages at 64² inputs, a 1×1/2 downsample, a pointwise conv, a small CNN's second conv,
+        // and a batch larger than one chunk of the workspace's images (the last chunk partial).
+        Case(n: 5, cin: 16, h: 4, w: 4, cout: 24, kh: 3, kw: 3, stride: 1, pad: 1, bias: false),
+        Case(n: 4, cin: 8, h: 9, w: 7, cout: 12, kh: 3, kw: 3, stride: 2, pad: 1, bias: true),
+        Case(n: 3, cin: 10, h: 7, w: 7, cout: 6, kh: 1, kw: 1, stride: 2, pad: 0, bias: true),
+        Case(n: 3, cin: 10, h: 5, w: 6, cout: 7, kh: 1, kw: 1, stride: 1, pad: 0, bias: false),
+        Case(n: 6, cin: 4, h: 13, w: 13, cout: 8, kh: 3, kw: 3, stride: 1, pad: 0, bias: true),
+        Case(n: 150, cin: 2, h: 5, w: 5, cout: 3, kh: 3, kw: 3, stride: 1, pad: 1, bias: true),
+        // Output rows of 7 (not a multiple of the 8-float vector runs), dilation: each image's
+        // padded im2col must not spill into its neighbour's columns.
+        Case(n: 3, cin: 4, h: 9, w: 7, cout: 6, kh: 3, kw: 3, stride: 1, pad: 2, dilation: 2, bias: true),
     ]
 
     static func reference(_ c: Case, _ x: [Float], _ w: [Float], _ b: [Float]?) -> [Float] {

@@ -15,7 +15,8 @@
 // chunk (≤ Cin/g·(H+2pH)·(W+2pW) + 32 floats each, on top of the col workspace) and then copies
 // fixed-length runs with 8-float vectors: 7-float runs with bounds checks cost 2.3 ns per float,
 // this way 1.1 (one core).
-// Dispatch: wide stride-1 convs take ShiftedConv2d (no im2col), pointwise convs one GEMM; with
+// Dispatch: wide stride-1 convs take ShiftedConv2d (no im2col); small outputs of a batch take
+// BatchedConv2d (several images per GEMM); pointwise convs one GEMM; with
 // more than one thread the rest takes TiledConv2d (one im2col + one-thread GEMM pipeline per
 // thread; VISION_CONV_TILED=0 turns it off), otherwise the loop here.
 
@@ -73,9 +74,9 @@ public enum Conv2dKernel {
     /// computes that range once; a tile is then walked output row by output row without divisions
     /// (a 7×7 output's runs are 7 floats long, where per-run arithmetic would dominate).
     static func im2colRows(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry, group: Int, rows r0: Int, _ r1: Int,
-                           p0: Int, p1: Int, _ col: UnsafeMutablePointer<Float>) {
+                           p0: Int, p1: Int, _ col: UnsafeMutablePointer<Float>, ld: Int? = nil) {
         guard p1 > p0 else { return }
-        let t = p1 &- p0
+        let t = ld ?? (p1 &- p0)
         let cg = g.inChannels / g.groups
         let (kh, kw) = (g.kernelH, g.kernelW)
         let kk = kh &* kw
@@ -260,8 +261,8 @@ public enum Conv2dKernel {
     /// Serially adds the col rows of group-local input channels [c0, c1) (channel c's kh·kw rows
     /// start at `col + (c − c0)·kh·kw·(p1 − p0)`) over tile columns [p0, p1) into `dx` (Cin × H × W).
     static func col2imChannels(_ col: UnsafePointer<Float>, _ g: Conv2dGeometry, group: Int, channels c0: Int, _ c1: Int,
-                               p0: Int, p1: Int, _ dx: UnsafeMutablePointer<Float>) {
-        let t = p1 &- p0
+                               p0: Int, p1: Int, _ dx: UnsafeMutablePointer<Float>, ld: Int? = nil) {
+        let t = ld ?? (p1 &- p0)
         let cg = g.inChannels / g.groups
         let kk = g.kernelH &* g.kernelW
         let (H, W, OW) = (g.height, g.width, g.outW)
@@ -302,6 +303,7 @@ public enum Conv2dKernel {
     public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
         if useShifted && ShiftedConv2d.applies(g) { return ShiftedConv2d.forward(x, w, bias, y, g) }
+        if BatchedConv2d.applies(g) { return BatchedConv2d.forward(x, w, bias, y, g) }
         if TiledConv2d.applies(g) { return TiledConv2d.forward(x, w, bias, y, g) }
         let ohw = g.outH &* g.outW, hw = g.height &* g.width
         let coutG = g.outChannels / g.groups, cinG = g.inChannels / g.groups
@@ -339,6 +341,7 @@ public enum Conv2dKernel {
     public static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 db: UnsafeMutablePointer<Float>?, _ g: Conv2dGeometry) {
+        if BatchedConv2d.applies(g) { return BatchedConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) }
         if TiledConv2d.applies(g) && TiledConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) { return }
         let ohw = g.outH &* g.outW, hw = g.height &* g.width
         let coutG = g.outChannels / g.groups, cinG = g.inChannels / g.groups
