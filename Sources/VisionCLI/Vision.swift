@@ -8,8 +8,9 @@ struct Vision: ParsableCommand {
         commandName: "vision",
         abstract: "SwiftVision: classify images, train CNNs and import the torchvision model zoo.",
         discussion: """
-            Threads: VISION_NUM_THREADS (default: all cores) sets both OpenBLAS's GEMM threads and
-            SwiftVision's own parallel loops.
+            Threads: VISION_NUM_THREADS (default: all cores) sets SwiftVision's threads; each \
+            OpenBLAS call runs on one of them and large GEMMs are split across them \
+            (VISION_OPENBLAS_POOL=1: OpenBLAS's own thread pool instead).
             """,
         subcommands: [Demo.self, Train.self, Evaluate.self, Classify.self, Convert.self, ZooCommand.self, Bench.self])
 }
