@@ -5,7 +5,8 @@
 // loops (im2col, pooling, elementwise) that run between GEMMs, and each small GEMM (a small CNN's
 // per-image convs) would pay a wake-up. Instead `sgemm` splits a large product into one block per
 // thread and runs single-threaded cblas_sgemm calls on Dispatch's pool, and the conv kernels run
-// whole im2col+GEMM pipelines per thread. A GEMM inside a parallel loop body runs on its caller; a
+// whole im2col+GEMM pipelines per thread. Loops run on `SpinningPool`, whose workers stay awake
+// for a moment between jobs (a Dispatch fork/join costs ~55 µs here). A GEMM inside a parallel loop body runs on its caller; a
 // parallel loop started inside another runs serially. The thread count is `VISION_NUM_THREADS` if
 // set, otherwise the number of active cores. VISION_OPENBLAS_POOL=1 restores the other policy
 // (OpenBLAS's own pool at that many threads, no split, no per-thread conv pipelines) for comparison.
@@ -75,11 +76,15 @@ public enum Threading {
         withoutActuallyEscaping(body) { escapable in
             // The chunks are disjoint by construction; the caller's closure only touches its own chunk.
             let work = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let chunk: (Int) -> Void = { c in
                 let start = c * per
                 let end = min(total, start + per)
                 if start < end { $insideParallelRegion.withValue(true) { work.value(start, end) } }
             }
+            // Our spinning pool; Dispatch's when another thread's loop holds it.
+            if let pool = SpinningPool.shared, pool.run(chunks: chunks, chunk) { return }
+            let sendableChunk = UncheckedSendable(chunk)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in sendableChunk.value(c) }
         }
     }
 }

@@ -35,10 +35,17 @@ struct ConvBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
         abstract: "Every distinct conv of ResNet-18 (224², batch 1): conv2d forward vs a bare cblas_sgemm of the same M×N×K, and backward vs forward.",
-        discussion: "Goals: forward reaches ≥ 80% of the GEMM's GFLOP/s; backward costs ≤ 3× forward.")
+        discussion: """
+            Goals: forward reaches ≥ 80% of the GEMM's GFLOP/s; backward costs ≤ 3× forward. \
+            The GEMM runs on OpenBLAS's own thread pool (as a bare caller would run it), the conv on \
+            SwiftVision's. Each conv is measured in rounds (GEMM, pause, forward, backward); times are \
+            medians over rounds and the ratios medians of each round's ratio.
+            """)
 
-    @Option(help: "Timed runs per measurement (the median is printed).")
-    var repeats = 11
+    @Option(help: "Timed runs per measurement in a round (the median is kept).")
+    var repeats = 7
+    @Option(help: "Rounds per conv (the median over rounds is printed).")
+    var rounds = 5
     @Option(help: "Batch size.")
     var batch = 1
     @Option(help: "Only convs whose name contains this text.")
@@ -50,7 +57,7 @@ struct ConvBench: ParsableCommand {
             + pad("GFLOP/s", 9) + pad("fwd/gemm", 10) + pad("bwd ms", 9) + "bwd/fwd")
         var totalForward = 0.0, totalGemm = 0.0, totalBackward = 0.0
         for c in TensorBenchmark.resnet18Convs where only.map({ c.name.contains($0) }) ?? true {
-            let r = TensorBenchmark.conv(c, batch: batch, repeats: repeats)
+            let r = TensorBenchmark.conv(c, batch: batch, repeats: repeats, rounds: rounds)
             totalForward += r.forward * Double(c.occurrences)
             totalGemm += r.gemm * Double(c.occurrences)
             totalBackward += r.backward * Double(c.occurrences)

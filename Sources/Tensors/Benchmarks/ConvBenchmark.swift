@@ -29,21 +29,25 @@ extension TensorBenchmark {
         ConvCase(name: "layer4 downsample 1×1/2", inChannels: 256, outChannels: 512, size: 14, kernel: 1, stride: 2, padding: 0, occurrences: 1),
     ]
 
-    /// Result for one conv: forward and bare-GEMM times, and the backward time.
+    /// Result for one conv: forward and bare-GEMM times, and the backward time (medians over rounds).
     public struct ConvRow: Sendable {
         public let conv: ConvCase
         public let m: Int, n: Int, k: Int
         public let forward: Double, gemm: Double, backward: Double
+        /// Median over rounds of each round's GEMM time / forward time (goal ≥ 0.8).
+        public let efficiency: Double
+        /// Median over rounds of each round's backward time / forward time (goal ≤ 3).
+        public let backwardRatio: Double
         public var forwardGflops: Double { 2 * Double(m * n * k) / forward / 1e9 }
         public var gemmGflops: Double { 2 * Double(m * n * k) / gemm / 1e9 }
-        /// Conv GFLOP/s as a share of the bare GEMM's (goal ≥ 0.8).
-        public var efficiency: Double { gemm / forward }
-        /// Backward time over forward time (goal ≤ 3).
-        public var backwardRatio: Double { backward / forward }
     }
 
-    /// Times `c` (batch `batch`) and a bare GEMM of its M×N×K, interleaved; then its backward.
-    public static func conv(_ c: ConvCase, batch: Int = 1, repeats: Int = 11) -> ConvRow {
+    /// Times `c` (batch `batch`) against a bare GEMM of its M×N×K, and its backward, in `rounds`
+    /// rounds of `repeats` runs each. A round times the GEMM, pauses, then the forward and the
+    /// backward, so its ratios compare runs a fraction of a second apart: a neighbour that slows the
+    /// shared machine for a while moves both sides of a ratio, and the median over rounds drops
+    /// the rounds it hit unevenly.
+    public static func conv(_ c: ConvCase, batch: Int = 1, repeats: Int = 7, rounds: Int = 5) -> ConvRow {
         var g = RandomGenerator(seed: 3)
         let x = Tensor.uniform([batch, c.inChannels, c.size, c.size], low: -1, high: 1, generator: &g)
         let w = Tensor.uniform([c.outChannels, c.inChannels, c.kernel, c.kernel], low: -0.1, high: 0.1, generator: &g)
@@ -52,33 +56,41 @@ extension TensorBenchmark {
         let a = [Float](repeating: 0.5, count: m * k), bb = [Float](repeating: 0.25, count: k * n)
         var cc = [Float](repeating: 0, count: m * n)
         var sink: Float = 0
-        // The reference first: one bare cblas_sgemm of the same M×N×K on OpenBLAS's own thread pool,
-        // followed by a pause so its spinning workers (also those started at library load) are asleep.
-        let gemm = TensorBenchmark.openBLASMedian(repeats: repeats) {
-            a.withUnsafeBufferPointer { pa in
-                bb.withUnsafeBufferPointer { pb in
-                    cc.withUnsafeMutableBufferPointer { pc in
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k), 1,
-                                    pa.baseAddress, blasint(k), pb.baseAddress, blasint(n), 0, pc.baseAddress, blasint(n))
+        let xg = x.requiringGrad(), wg = w.requiringGrad()
+        let seed = Tensor.ones([batch, c.outChannels, out, out])
+        var gemms: [Double] = [], forwards: [Double] = [], backwards: [Double] = []
+        var efficiencies: [Double] = [], backwardRatios: [Double] = []
+        for _ in 0..<Swift.max(1, rounds) {
+            // The reference: one bare cblas_sgemm of the same M×N×K on OpenBLAS's own thread pool,
+            // followed by a pause so its spinning workers are asleep before the conv runs.
+            let gemm = TensorBenchmark.openBLASMedian(repeats: repeats) {
+                a.withUnsafeBufferPointer { pa in
+                    bb.withUnsafeBufferPointer { pb in
+                        cc.withUnsafeMutableBufferPointer { pc in
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(k), 1,
+                                        pa.baseAddress, blasint(k), pb.baseAddress, blasint(n), 0, pc.baseAddress, blasint(n))
+                        }
                     }
                 }
             }
-        }
-        let forward = TensorBenchmark.median(repeats: repeats) {
-            let y = withNoGrad { Tensor.conv2d(x, weight: w, stride: (c.stride, c.stride), padding: (c.padding, c.padding)) }
-            sink += y.withUnsafeBufferPointer { $0[0] }
-        }
-        let xg = x.requiringGrad(), wg = w.requiringGrad()
-        let seed = Tensor.ones([batch, c.outChannels, out, out])
-        var graphs: [Tensor] = []
-        // Build the graphs outside the timed region, then time backward alone.
-        for _ in 0...repeats { graphs.append(Tensor.conv2d(xg, weight: wg, stride: (c.stride, c.stride), padding: (c.padding, c.padding))) }
-        var next = 0
-        let backward = median(repeats: repeats) {
-            try? graphs[next].backward(gradient: seed)
-            next += 1
+            let forward = TensorBenchmark.median(repeats: repeats) {
+                let y = withNoGrad { Tensor.conv2d(x, weight: w, stride: (c.stride, c.stride), padding: (c.padding, c.padding)) }
+                sink += y.withUnsafeBufferPointer { $0[0] }
+            }
+            // Build the graphs outside the timed region, then time backward alone.
+            var graphs: [Tensor] = []
+            for _ in 0...repeats { graphs.append(Tensor.conv2d(xg, weight: wg, stride: (c.stride, c.stride), padding: (c.padding, c.padding))) }
+            var next = 0
+            let backward = median(repeats: repeats) {
+                try? graphs[next].backward(gradient: seed)
+                next += 1
+            }
+            gemms.append(gemm); forwards.append(forward); backwards.append(backward)
+            efficiencies.append(gemm / forward); backwardRatios.append(backward / forward)
         }
         _ = sink
-        return ConvRow(conv: c, m: m, n: n, k: k, forward: forward, gemm: gemm, backward: backward)
+        func middle(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+        return ConvRow(conv: c, m: m, n: n, k: k, forward: middle(forwards), gemm: middle(gemms), backward: middle(backwards),
+                       efficiency: middle(efficiencies), backwardRatio: middle(backwardRatios))
     }
 }
