@@ -3,7 +3,8 @@
 //
 // Reproducibility is the design constraint: the batches of an epoch are a function of (seed,
 // epoch) only — not of the worker count, of timing, or of where the epoch was resumed.
-// - The order is a Fisher–Yates permutation drawn from RandomGenerator(seed: mix(seed, epoch)).
+// - The order is PyTorch's: the (epoch+1)-th torch.randperm of a generator seeded with `seed`
+//   (`torchEpochOrder`, Shuffle.swift), so a seed gives the batches a PyTorch loop gets.
 // - Sample i's transforms draw from their own RandomGenerator(seed: mix(seed, epoch, i)), so it
 //   does not matter which thread makes it, or whether the batches before it were made at all.
 import Foundation
@@ -81,11 +82,6 @@ public struct DataLoader: BatchSource, Sendable {
     public var batchesPerEpoch: Int { dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize }
     public var classes: [String] { dataset.classes }
 
-    /// The generator of the shuffling order of `epoch`.
-    public static func shuffleGenerator(seed: UInt64, epoch: Int) -> RandomGenerator {
-        RandomGenerator(seed: Seeds.mix(seed, UInt64(bitPattern: Int64(epoch))))
-    }
-
     /// The generator sample `index` draws its random transforms from in `epoch`.
     public static func sampleGenerator(seed: UInt64, epoch: Int, index: Int) -> RandomGenerator {
         RandomGenerator(seed: Seeds.mix(seed, UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(index))))
@@ -95,8 +91,7 @@ public struct DataLoader: BatchSource, Sendable {
     public func order(epoch: Int) -> [Int] {
         var order: [Int]
         if shuffle {
-            var rng = DataLoader.shuffleGenerator(seed: seed, epoch: epoch)
-            order = randomPermutation(dataset.count, using: &rng)
+            order = torchEpochOrder(count: dataset.count, seed: seed, epoch: epoch)
         } else {
             order = Array(0..<dataset.count)
         }

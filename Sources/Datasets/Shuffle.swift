@@ -1,9 +1,15 @@
 // Seeds and permutations for the DataLoader and random splits, defined here (not borrowed from the
 // standard library's `shuffle(using:)`, whose algorithm is not promised to stay the same) so that a
 // saved (seed, epoch, batch) resumes to the same batches on any toolchain.
+// - The DataLoader's epoch order is PyTorch's: epoch e (from 0) gets the (e+1)-th
+//   `torch.randperm(count, generator=g)` of `g = torch.Generator().manual_seed(seed)`, as in a
+//   PyTorch loop that draws one permutation per epoch (/work/shared/bench/fashion_torch.py). It is
+//   still a function of (seed, epoch): the generator is replayed from the seed, and the state after
+//   the latest epoch is cached so a run's epochs cost one permutation each.
 // - A seed for a (seed, epoch[, index]) tuple folds each word through SplitMix64's finaliser.
 // - A permutation is Fisher–Yates, drawing each position with Lemire's multiply-shift method
 //   (unbiased: rejection below 2^64 mod n).
+import Synchronization
 import Tensors
 
 enum Seeds {
@@ -47,4 +53,33 @@ public func randomPermutation(_ count: Int, using rng: inout RandomGenerator) ->
         }
     }
     return p
+}
+
+/// The order of `epoch` (from 0) for `count` shuffled samples: the (epoch+1)-th
+/// `torch.randperm(count)` of a PyTorch generator seeded with `seed` (see the file header).
+public func torchEpochOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
+    datasetCheck(count >= 0 && epoch >= 0, "torchEpochOrder: negative count \(count) or epoch \(epoch)")
+    let key = EpochOrderCache.Key(count: count, seed: seed)
+    // The generator after the latest epoch drawn for (count, seed), to continue from.
+    var (start, generator) = EpochOrderCache.shared.withLock { cache in
+        if let hit = cache[key], hit.epoch < epoch { return (hit.epoch + 1, hit.generator) }
+        return (0, TorchGenerator(seed: seed))
+    }
+    var order: [Int] = []
+    while start <= epoch {
+        order = generator.randperm(count)
+        start += 1
+    }
+    let state = generator
+    EpochOrderCache.shared.withLock { cache in
+        if cache.count > 16 { cache.removeAll() }
+        cache[key] = (epoch, state)
+    }
+    return order
+}
+
+/// Generator states after the latest epoch order drawn, per (count, seed).
+private enum EpochOrderCache {
+    struct Key: Hashable { let count: Int, seed: UInt64 }
+    static let shared = Mutex<[Key: (epoch: Int, generator: TorchGenerator)]>([:])
 }

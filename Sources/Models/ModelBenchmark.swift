@@ -21,7 +21,7 @@ public enum ModelBenchmark {
 
     /// Times `model` on a random `batch`×3×`size`² input: one warm-up, then `runs` timed calls.
     public static func run(model name: String, batch: Int, size: Int = 224, runs: Int = 10) throws -> Result {
-        RandomGenerator.manualSeed(0)
+        TorchGenerator.manualSeed(0)
         let model = try Architectures.build(name)
         model.foldBatchNormsForInference()
         var g = RandomGenerator(seed: 1)

@@ -127,7 +127,7 @@ public final class ResNet: Module, @unchecked Sendable {
     /// Conv weights kaiming_normal(fan_out, relu); BN weight 1, bias 0; with `zeroInitResidual`
     /// the last BN of every block starts at 0 so each block starts as the identity.
     private func initializeLikeTorchvision(zeroInitResidual: Bool) {
-        RandomGenerator.withDefault { g in
+        TorchGenerator.withDefault { g in
             for (_, m) in namedModules() {
                 if let conv = m as? Conv2d {
                     conv.weight.value = Init.kaimingNormal(conv.weight.shape, fanOut: true, nonlinearity: "relu", generator: &g)

@@ -25,7 +25,7 @@ public enum TrainStepBenchmark {
     /// with random labels among `numClasses`.
     public static func run(model name: String, batch: Int, channels: Int = 3, size: Int, numClasses: Int = 10,
                            runs: Int = 10, warmup: Int = 2) throws -> Result {
-        RandomGenerator.manualSeed(0)
+        TorchGenerator.manualSeed(0)
         let model = try Architectures.build(name, numClasses: numClasses, inputChannels: channels)
         model.train()
         let optimizer = SGD(model.parameters(), lr: 0.01, momentum: 0.9)

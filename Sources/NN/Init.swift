@@ -1,5 +1,7 @@
-// Weight initialisation with PyTorch's formulas (torch.nn.init). Draws come from the process-wide
-// generator (`RandomGenerator.manualSeed` seeds it) unless one is passed.
+// Weight initialisation with PyTorch's formulas (torch.nn.init). Layers draw from the process-wide
+// generator (`TorchGenerator.manualSeed` seeds it), which is PyTorch's: bounds and standard
+// deviations are computed in Double as torch.nn.init computes them in Python, then rounded to
+// Float as uniform_/normal_ round them, so the same seed gives the same weights bit for bit.
 
 import Foundation
 import Tensors
@@ -15,58 +17,71 @@ public enum Init {
 
     /// The recommended gain of a nonlinearity (`calculate_gain`).
     public static func gain(_ nonlinearity: String, param: Float? = nil) -> Float {
+        Float(gainDouble(nonlinearity, param: param.map(Double.init)))
+    }
+
+    /// `calculate_gain` in Double, as Python computes it.
+    static func gainDouble(_ nonlinearity: String, param: Double?) -> Double {
         switch nonlinearity {
-        case "relu": return Float(2).squareRoot()
+        case "relu": return 2.0.squareRoot()
         case "tanh": return 5.0 / 3
         case "leaky_relu":
             let slope = param ?? 0.01
-            return (2 / (1 + slope * slope)).squareRoot()
+            return (2.0 / (1 + slope * slope)).squareRoot()
         case "selu": return 0.75
         default: return 1  // linear, conv*, sigmoid
         }
     }
 
     /// Uniform in [low, high).
-    public static func uniform(_ shape: [Int], low: Float, high: Float, generator: inout RandomGenerator) -> Tensor {
+    public static func uniform<G: TensorRandomSource>(_ shape: [Int], low: Float, high: Float, generator: inout G) -> Tensor {
         Tensor.uniform(shape, low: low, high: high, generator: &generator)
     }
 
-    /// Kaiming (He) uniform: bound = gain·√(3/fan), fan = fan_in or fan_out.
-    public static func kaimingUniform(_ shape: [Int], a: Float = 0, fanOut: Bool = false, nonlinearity: String = "leaky_relu",
-                                      generator: inout RandomGenerator) -> Tensor {
+    /// Kaiming (He) uniform: bound = gain·√3/√fan, fan = fan_in or fan_out. `a` is the negative
+    /// slope of leaky_relu (√5 in PyTorch's layer default).
+    public static func kaimingUniform<G: TensorRandomSource>(_ shape: [Int], a: Float = 0, fanOut: Bool = false,
+                                                             nonlinearity: String = "leaky_relu", generator: inout G) -> Tensor {
+        kaimingUniform(shape, a: Double(a), fanOut: fanOut, nonlinearity: nonlinearity, generator: &generator)
+    }
+
+    static func kaimingUniform<G: TensorRandomSource>(_ shape: [Int], a: Double, fanOut: Bool, nonlinearity: String,
+                                                      generator: inout G) -> Tensor {
         let f = fans(shape)
-        let fan = Float(fanOut ? f.fanOut : f.fanIn)
-        let bound = gain(nonlinearity, param: a) * (3 / fan).squareRoot()
-        return uniform(shape, low: -bound, high: bound, generator: &generator)
+        let std = gainDouble(nonlinearity, param: a) / Double(fanOut ? f.fanOut : f.fanIn).squareRoot()
+        let bound = 3.0.squareRoot() * std
+        return uniform(shape, low: Float(-bound), high: Float(bound), generator: &generator)
     }
 
     /// Kaiming (He) normal: std = gain/√fan. torchvision's ResNet uses fan_out with relu.
-    public static func kaimingNormal(_ shape: [Int], a: Float = 0, fanOut: Bool = false, nonlinearity: String = "leaky_relu",
-                                     generator: inout RandomGenerator) -> Tensor {
+    public static func kaimingNormal<G: TensorRandomSource>(_ shape: [Int], a: Float = 0, fanOut: Bool = false,
+                                                            nonlinearity: String = "leaky_relu", generator: inout G) -> Tensor {
         let f = fans(shape)
-        let std = gain(nonlinearity, param: a) / Float(fanOut ? f.fanOut : f.fanIn).squareRoot()
-        return Tensor.normal(shape, std: std, generator: &generator)
+        let std = gainDouble(nonlinearity, param: Double(a)) / Double(fanOut ? f.fanOut : f.fanIn).squareRoot()
+        return Tensor.normal(shape, std: Float(std), generator: &generator)
     }
 
-    /// Xavier (Glorot) uniform: bound = gain·√(6/(fan_in+fan_out)).
-    public static func xavierUniform(_ shape: [Int], gain g: Float = 1, generator: inout RandomGenerator) -> Tensor {
+    /// Xavier (Glorot) uniform: bound = gain·√3·√(2/(fan_in+fan_out)).
+    public static func xavierUniform<G: TensorRandomSource>(_ shape: [Int], gain g: Float = 1, generator: inout G) -> Tensor {
         let f = fans(shape)
-        let bound = g * (6 / Float(f.fanIn + f.fanOut)).squareRoot()
-        return uniform(shape, low: -bound, high: bound, generator: &generator)
+        let std = Double(g) * (2.0 / Double(f.fanIn + f.fanOut)).squareRoot()
+        let bound = 3.0.squareRoot() * std
+        return uniform(shape, low: Float(-bound), high: Float(bound), generator: &generator)
     }
 
     /// Normal with the given mean and standard deviation (VGG's classifier uses std 0.01).
-    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, generator: inout RandomGenerator) -> Tensor {
+    public static func normal<G: TensorRandomSource>(_ shape: [Int], mean: Float = 0, std: Float = 1, generator: inout G) -> Tensor {
         Tensor.normal(shape, mean: mean, std: std, generator: &generator)
     }
 
-    /// PyTorch's default for Conv and Linear: weight kaiming_uniform(a=√5) — bound 1/√fan_in — and
-    /// bias uniform in ±1/√fan_in.
-    public static func defaultLayer(weightShape: [Int], bias: Bool, generator: inout RandomGenerator) -> (Tensor, Tensor?) {
-        let w = kaimingUniform(weightShape, a: Float(5).squareRoot(), generator: &generator)
+    /// PyTorch's default for Conv and Linear (`reset_parameters`): weight kaiming_uniform(a=√5) —
+    /// bound 1/√fan_in — then bias uniform in ±1/√fan_in, in that order.
+    public static func defaultLayer<G: TensorRandomSource>(weightShape: [Int], bias: Bool, generator: inout G) -> (Tensor, Tensor?) {
+        // Python's math.sqrt(5) ** 2 is 5.000000000000001; the bound follows from it.
+        let w = kaimingUniform(weightShape, a: 5.0.squareRoot(), fanOut: false, nonlinearity: "leaky_relu", generator: &generator)
         guard bias else { return (w, nil) }
         let fanIn = fans(weightShape).fanIn
-        let bound = fanIn > 0 ? 1 / Float(fanIn).squareRoot() : 0
-        return (w, uniform([weightShape[0]], low: -bound, high: bound, generator: &generator))
+        let bound = fanIn > 0 ? 1 / Double(fanIn).squareRoot() : 0
+        return (w, uniform([weightShape[0]], low: Float(-bound), high: Float(bound), generator: &generator))
     }
 }

@@ -32,40 +32,28 @@ extension Tensor {
     }
 
     /// Uniform samples in [`low`, `high`).
-    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1,
-                               generator: inout RandomGenerator) -> Tensor {
+    public static func uniform<G: TensorRandomSource>(_ shape: [Int], low: Float = 0, high: Float = 1,
+                                                      generator: inout G) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
-        let p = t.storage.base
-        for i in 0..<t.count { p[i] = low + (high - low) * generator.nextUniform() }
+        generator.fillUniform(t.storage.base, count: t.count, low: low, high: high)
         return t
     }
 
     /// Normal samples with the given mean and standard deviation.
-    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1,
-                              generator: inout RandomGenerator) -> Tensor {
+    public static func normal<G: TensorRandomSource>(_ shape: [Int], mean: Float = 0, std: Float = 1,
+                                                     generator: inout G) -> Tensor {
         let t = Tensor(uninitializedShape: shape)
-        let p = t.storage.base
-        // Box–Muller gives two independent normals per pair of uniforms: use both.
-        var i = 0
-        while i < t.count {
-            let u1 = 1 - generator.nextUniform()  // (0, 1]
-            let u2 = generator.nextUniform()
-            let r = (-2 * Foundation.log(u1)).squareRoot()
-            let theta = 2 * Float.pi * u2
-            p[i] = mean + std * r * Foundation.cos(theta)
-            if i + 1 < t.count { p[i + 1] = mean + std * r * Foundation.sin(theta) }
-            i += 2
-        }
+        generator.fillNormal(t.storage.base, count: t.count, mean: mean, std: std)
         return t
     }
 
-    /// Uniform samples in [0, 1) from the default generator (PyTorch's `torch.rand`).
+    /// Uniform samples in [0, 1) from the process-wide generator (PyTorch's `torch.rand`, same values for the same seed).
     public static func rand(_ shape: [Int]) -> Tensor {
-        RandomGenerator.withDefault { uniform(shape, generator: &$0) }
+        TorchGenerator.withDefault { uniform(shape, generator: &$0) }
     }
 
-    /// Standard normal samples from the default generator (PyTorch's `torch.randn`).
+    /// Standard normal samples from the process-wide generator (PyTorch's `torch.randn`).
     public static func randn(_ shape: [Int]) -> Tensor {
-        RandomGenerator.withDefault { normal(shape, generator: &$0) }
+        TorchGenerator.withDefault { normal(shape, generator: &$0) }
     }
 }

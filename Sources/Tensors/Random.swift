@@ -1,9 +1,9 @@
 // A seeded pseudo-random generator: xoshiro256** seeded through SplitMix64. Fast, 256 bits of
-// state, and reproducible across platforms; every random op takes a generator explicitly or uses
-// the process-wide default (`RandomGenerator.default`, seedable with `manualSeed`).
+// state, and reproducible across platforms: the engine's generator for explicit streams (data
+// order of random splits, per-sample augmentation, benchmarks). The process-wide generator that
+// layers initialise from is PyTorch's (`TorchGenerator`), so seeds mean what they mean there.
 
 import Foundation
-import Synchronization
 
 /// A seeded pseudo-random number generator (xoshiro256**).
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatable {
@@ -76,14 +76,36 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
 
     public func encode(to encoder: any Encoder) throws { try stateWords.encode(to: encoder) }
 
-    private static let global = Mutex(RandomGenerator(seed: 0x5EED))
-
-    /// Seeds the process-wide default generator (PyTorch's `torch.manual_seed`).
-    public static func manualSeed(_ seed: UInt64) { global.withLock { $0 = RandomGenerator(seed: seed) } }
-
-    /// Runs `body` with the process-wide default generator.
-    public static func withDefault<R>(_ body: (inout RandomGenerator) -> R) -> R {
-        global.withLock { body(&$0) }
-    }
 }
 
+
+/// A source of random tensor values: `RandomGenerator` (the engine's) or `TorchGenerator`
+/// (PyTorch's draws, for initial weights that match PyTorch's for the same seed).
+public protocol TensorRandomSource {
+    /// A uniform Float in [0, 1).
+    mutating func nextUniform() -> Float
+    /// Fills `count` floats with uniform values in [low, high).
+    mutating func fillUniform(_ p: UnsafeMutablePointer<Float>, count: Int, low: Float, high: Float)
+    /// Fills `count` floats with normal values of the given mean and standard deviation.
+    mutating func fillNormal(_ p: UnsafeMutablePointer<Float>, count: Int, mean: Float, std: Float)
+}
+
+extension RandomGenerator: TensorRandomSource {
+    public mutating func fillUniform(_ p: UnsafeMutablePointer<Float>, count: Int, low: Float, high: Float) {
+        for i in 0..<count { p[i] = low + (high - low) * nextUniform() }
+    }
+
+    public mutating func fillNormal(_ p: UnsafeMutablePointer<Float>, count: Int, mean: Float, std: Float) {
+        // Box–Muller gives two independent normals per pair of uniforms: use both.
+        var i = 0
+        while i < count {
+            let u1 = 1 - nextUniform()  // (0, 1]
+            let u2 = nextUniform()
+            let r = (-2 * Foundation.log(u1)).squareRoot()
+            let theta = 2 * Float.pi * u2
+            p[i] = mean + std * r * Foundation.cos(theta)
+            if i + 1 < count { p[i + 1] = mean + std * r * Foundation.sin(theta) }
+            i += 2
+        }
+    }
+}

@@ -45,12 +45,14 @@ public struct ModelSpec: Sendable, Equatable {
     public static let fashionMNISTPreprocessing = ImageClassificationPreset(
         cropSize: 28, resizeSize: 28, interpolation: .bilinear, mean: [0.2860], std: [0.3530])
 
-    /// Builds the architecture with fresh weights. With a `seed`, the process-wide generator is
-    /// seeded first (PyTorch's `torch.manual_seed` before building the model), so the initial
-    /// weights are a function of the seed.
+    /// Builds the architecture with fresh weights. With a `seed`, they are the weights PyTorch
+    /// gives after `torch.manual_seed(seed)` (drawn from a generator seeded for this build alone,
+    /// `TorchGenerator.withSeededDefault`); without, they come from the process-wide generator.
     public func makeModel(seed: UInt64? = nil) throws -> Module {
-        if let seed { RandomGenerator.manualSeed(seed) }
-        return try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
+        guard let seed else { return try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels) }
+        return try TorchGenerator.withSeededDefault(seed) {
+            try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
+        }
     }
 
     // MARK: Metadata

@@ -10,7 +10,7 @@
 //   train_state.step        optimizer steps taken in the whole run
 //   train_state.optimizer   JSON {"kind": "SGD", "scalars": [["lr", 0.1], ["0.step", 3], ...]}
 //   train_state.scheduler   JSON `SchedulerState` (absent without a scheduler)
-//   train_state.rng         JSON: the 4 state words of the process-wide RandomGenerator
+//   train_state.rng         JSON: the state of the process-wide TorchGenerator (624 words, position, cached normal)
 //   train_state.config      JSON `TrainingConfig`
 //   train_state.progress    JSON `EpochProgress` of the epoch in progress
 // Doubles and UInt64 round-trip exactly through Foundation's JSON coders.
@@ -51,14 +51,14 @@ public struct TrainState: Sendable {
     /// The scheduler's position (nil without a scheduler).
     public var scheduler: SchedulerState?
     /// The process-wide random generator (dropout, random layers).
-    public var rng: RandomGenerator
+    public var rng: TorchGenerator
     /// The run's configuration.
     public var config: TrainingConfig
     /// Running sums of epoch `epoch` up to batch `batch`.
     public var progress: EpochProgress
 
     public init(epoch: Int, batch: Int, step: Int, optimizer: OptimizerState, scheduler: SchedulerState?,
-                rng: RandomGenerator, config: TrainingConfig, progress: EpochProgress = EpochProgress()) {
+                rng: TorchGenerator, config: TrainingConfig, progress: EpochProgress = EpochProgress()) {
         self.epoch = epoch; self.batch = batch; self.step = step; self.optimizer = optimizer
         self.scheduler = scheduler; self.rng = rng; self.config = config; self.progress = progress
     }
@@ -155,7 +155,7 @@ extension TrainState {
         state.tensors = tensors.map { (String($0.0.dropFirst(tensorPrefix.count)), $0.1) }
         return TrainState(epoch: try integer("epoch"), batch: try integer("batch"), step: try integer("step"),
                           optimizer: state, scheduler: try json(SchedulerState.self, "scheduler"),
-                          rng: try required(RandomGenerator.self, "rng"), config: try required(TrainingConfig.self, "config"),
+                          rng: try required(TorchGenerator.self, "rng"), config: try required(TrainingConfig.self, "config"),
                           progress: try json(EpochProgress.self, "progress") ?? EpochProgress())
     }
 }

@@ -258,12 +258,12 @@ public final class Trainer {
         if let state = pending {
             try optimizer.loadStateDict(state.optimizer)
             if let s = state.scheduler, let scheduler { scheduler.load(s) }
-            RandomGenerator.withDefault { $0 = state.rng }
+            TorchGenerator.withDefault { $0 = state.rng }
             pending = nil
         } else if !started {
             // Dropout draws from the process-wide generator: start it from the run's seed, apart
             // from the stream that initialised the weights.
-            RandomGenerator.manualSeed(config.seed ^ 0x7472_6169_6E5F_726E)
+            TorchGenerator.manualSeed(config.seed ^ 0x7472_6169_6E5F_726E)
         }
         started = true
     }
@@ -288,7 +288,7 @@ public final class Trainer {
     /// The state a checkpoint written now would carry.
     public var trainState: TrainState {
         TrainState(epoch: epochsCompleted, batch: batchInEpoch, step: steps, optimizer: optimizer.stateDict(),
-                   scheduler: scheduler?.state, rng: RandomGenerator.withDefault { $0 }, config: config, progress: progress)
+                   scheduler: scheduler?.state, rng: TorchGenerator.withDefault { $0 }, config: config, progress: progress)
     }
 
     /// Writes the checkpoint now (atomically), if the trainer has a checkpoint path.

@@ -69,7 +69,7 @@ struct Train: ParsableCommand {
     @Option(help: "MultiStepLR milestones (epochs), comma-separated.") var milestones: String?
     @Option(help: "Epochs of linear warm-up before the schedule.") var warmupEpochs = 0
     @Option(help: "Label smoothing of the cross-entropy loss, in [0, 1).") var labelSmoothing = 0.0
-    @Option(help: "Seed of the model initialisation, data order, augmentation and dropout.") var seed: UInt64 = 0
+    @Option(help: "Seed of the model initialisation, data order, augmentation and dropout. As torch.manual_seed: the same initial weights and epoch permutations as PyTorch with this seed.") var seed: UInt64 = 0
 
     // Output
     @Option(help: "Checkpoint file (.safetensors), rewritten after every epoch.") var out = "model.safetensors"

@@ -39,7 +39,7 @@ final class TinyNet: Module, @unchecked Sendable {
     }
 
     @Test func defaultInitialisationHasPyTorchBounds() {
-        RandomGenerator.manualSeed(3)
+        TorchGenerator.manualSeed(3)
         let conv = Conv2d(16, 32, kernelSize: 3)
         let bound = 1 / Float(16 * 9).squareRoot()
         let w = conv.weight.value
@@ -108,7 +108,7 @@ func closeEnough(_ a: [Float], _ b: [Float], tolerance: Float = 1e-5) -> Bool {
 
 @Suite struct BatchNormFoldingTests {
     @Test func foldingKeepsPredictionsAndTrainingUndoesIt() throws {
-        RandomGenerator.manualSeed(11)
+        TorchGenerator.manualSeed(11)
         let net = TinyNet()
         // Give the BNs non-trivial statistics with a few training-mode passes.
         var g = RandomGenerator(seed: 5)

@@ -38,6 +38,6 @@ public final class Dropout: Module, @unchecked Sendable {
     public override var summary: String { "Dropout(p=\(p))" }
     public override func forward(_ input: Tensor) -> Tensor {
         guard isTraining && p > 0 else { return input }
-        return RandomGenerator.withDefault { input.dropout(p: p, training: true, generator: &$0) }
+        return TorchGenerator.withDefault { input.dropout(p: p, training: true, generator: &$0) }
     }
 }

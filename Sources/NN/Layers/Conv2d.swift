@@ -18,7 +18,7 @@ public final class Conv2d: Module, @unchecked Sendable {
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding; self.dilation = dilation
         self.groups = groups
-        let (w, b) = RandomGenerator.withDefault {
+        let (w, b) = TorchGenerator.withDefault {
             Init.defaultLayer(weightShape: [outChannels, inChannels / groups, kernelSize.0, kernelSize.1], bias: bias, generator: &$0)
         }
         weight = Parameter(w)

@@ -8,7 +8,7 @@ public final class Linear: Module, @unchecked Sendable {
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
-        let (w, b) = RandomGenerator.withDefault {
+        let (w, b) = TorchGenerator.withDefault {
             Init.defaultLayer(weightShape: [outFeatures, inFeatures], bias: bias, generator: &$0)
         }
         weight = Parameter(w)

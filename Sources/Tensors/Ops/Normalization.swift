@@ -87,7 +87,7 @@ extension Tensor {
     }
 
     /// Zeroes each element with probability `p` and scales the rest by 1/(1−p) (training only).
-    public func dropout(p: Float, training: Bool, generator: inout RandomGenerator) -> Tensor {
+    public func dropout<G: TensorRandomSource>(p: Float, training: Bool, generator: inout G) -> Tensor {
         guard training, p > 0 else { return self }
         guard p < 1 else { return self * 0 }
         let keep = 1 - p, scale = 1 / keep
