@@ -6,6 +6,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ImageIO
 
 enum FileSystem {
     static func errnoText() -> String { String(cString: strerror(errno)) }
@@ -58,30 +59,13 @@ enum FileSystem {
         return a + "/" + b
     }
 
-    /// The whole file at `path`.
+    /// The whole file at `path` (ImageIO's reader, its failure as a DatasetError).
     static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DatasetError.file(.notFound, path, "cannot open: \(errnoText())") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw DatasetError.file(.notFound, path, "cannot stat: \(errnoText())") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw DatasetError.file(.notFound, path, "not a regular file") }
-        let size = Int(st.st_size)
-        var failure: String?
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
-            var done = 0
-            while done < size {
-                let n = Glibc.read(fd, buf.baseAddress! + done, size - done)
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { failure = errnoText(); break }
-                if n == 0 { break }
-                done += n
-            }
-            count = done
+        do throws(WholeFileReadError) {
+            return try readWholeFile(path)
+        } catch {
+            throw DatasetError.file(error.truncated ? .corrupt : .notFound, path, error.reason)
         }
-        if let failure { throw DatasetError.file(.notFound, path, "read failed: \(failure)") }
-        guard bytes.count == size else { throw DatasetError.file(.corrupt, path, "file shrank while being read") }
-        return bytes
     }
 }
 

@@ -4,17 +4,20 @@
 // Design. A fork/join on Dispatch's pool costs about 55 µs on the target VMs (measured: the second
 // chunk starts ~28 µs after the fork, and the caller, parked in the join, takes as long to wake),
 // which is as much as a whole 1×1 conv of ResNet-18's layer3, and a conv does one to three of them.
-// So the pool keeps `Threading.count − 1` threads of its own. A job is handed to each worker it
-// needs by bumping that worker's atomic generation (workers a loop does not need are left alone, so
-// none can see a job late and run it twice); a worker that finished its last job less than `spinNanoseconds` ago is still
-// polling that counter (yielding the core to the scheduler between polls) and starts within about
-// a microsecond; a worker idle for longer is parked on its semaphore and is signalled. The caller
-// runs chunk 0 itself and then polls the count of unfinished chunks instead of sleeping on it.
-// No wake-up is lost: a worker parks (flag set, then its generation re-read, both sequentially
-// consistent) only when the caller, which bumps the generation before reading the flag, will see
-// the flag and signal. One job at a time: a caller that finds the pool busy (another
-// thread's loop, e.g. a DataLoader worker's transform) gets `false` and runs its loop elsewhere.
-// VISION_SPIN_US sets the spin time (default 300 µs; 0 parks at once).
+// So the pool keeps `Threading.count − 1` threads of its own. A worker that finished a job less
+// than `spinNanoseconds` ago is still polling its mailbox (yielding the core between polls) and
+// starts within about a microsecond; one idle for longer is parked on its semaphore and signalled.
+// Chunks are claimed, not assigned: one atomic word holds (job number, chunk count, next chunk),
+// and the caller and the workers take chunks from it with compare-and-swap, the caller too. So a
+// worker the kernel has not scheduled yet (a loaded machine) never holds a loop up — the caller
+// runs its chunks — and a worker that wakes after its job ended finds nothing to claim. The caller
+// then polls the count of finished chunks until the claimed ones are done. A worker reads the job
+// closure only after a successful claim, and the caller replaces it only after every claimed chunk
+// finished, so the closure is never read while written. No wake-up is lost: a worker parks (flag
+// set, then its mailbox re-read, both sequentially consistent) only when the caller, which bumps the
+// mailbox before reading the flag, will see the flag and signal. One job at a time: a caller that
+// finds the pool busy (another thread's loop, e.g. a DataLoader worker's transform) gets `false`
+// and runs its loop on Dispatch. VISION_SPIN_US sets the spin time (default 300 µs; 0 parks at once).
 
 import Foundation
 import Synchronization
@@ -32,9 +35,14 @@ final class SpinningPool: @unchecked Sendable {
 
     let workers: Int
     private let slots: [WorkerSlot]
-    private let unfinished = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
-    // Written by the caller before the generation is bumped, read by workers after they see it.
+    /// (job number << 32) | (chunk count << 16) | next unclaimed chunk.
+    private let claims = Atomic<Int>(0)
+    /// Chunks of the current job that have finished.
+    private let finished = Atomic<Int>(0)
+    /// Numbers the jobs (only the caller holding `busy` touches it).
+    private var jobNumber = 0
+    // Written by the caller before the job is published, read by workers after a successful claim.
     private var job: ((Int) -> Void)?
 
     private init(workers: Int) {
@@ -51,23 +59,28 @@ final class SpinningPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body(c)` for every chunk c in 0..<chunks (chunks ≤ workers + 1), chunk 0 on the caller,
-    /// and returns true when all are done; returns false without running anything when the pool is
-    /// busy with another caller's loop.
+    /// Runs `body(c)` for every chunk c in 0..<chunks (2 ≤ chunks ≤ workers + 1, at most 65535), each
+    /// on the caller or a worker, and returns true when all are done; returns false without running
+    /// anything when the pool is busy with another caller's loop.
     func run(chunks: Int, _ body: (Int) -> Void) -> Bool {
-        precondition(chunks >= 1 && chunks <= workers + 1, "SpinningPool: \(chunks) chunks for \(workers) workers")
+        precondition(chunks >= 1 && chunks <= workers + 1 && chunks < 1 << 16, "SpinningPool: \(chunks) chunks for \(workers) workers")
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         withoutActuallyEscaping(body) { escapable in
             job = escapable
-            unfinished.store(chunks - 1, ordering: .relaxed)
-            for index in 0..<(chunks - 1) {
+            finished.store(0, ordering: .relaxed)
+            jobNumber &+= 1
+            claims.store((jobNumber & 0x7FFF_FFFF) << 32 | chunks << 16, ordering: .releasing)
+            for index in 0..<Swift.min(workers, chunks - 1) {
                 let slot = slots[index]
-                slot.generation.add(1, ordering: .sequentiallyConsistent)
+                slot.mailbox.add(1, ordering: .sequentiallyConsistent)
                 if slot.parked.load(ordering: .sequentiallyConsistent) { slot.wakeUp.signal() }
             }
-            escapable(0)
+            while let chunk = claimChunk() {
+                escapable(chunk)
+                finished.add(1, ordering: .releasing)
+            }
             var polls = 0
-            while unfinished.load(ordering: .acquiring) > 0 {
+            while finished.load(ordering: .acquiring) < chunks {
                 polls &+= 1
                 if polls > 64 { sched_yield() }
             }
@@ -77,13 +90,25 @@ final class SpinningPool: @unchecked Sendable {
         return true
     }
 
+    /// Takes the next unclaimed chunk of the current job, or nil when all are taken.
+    private func claimChunk() -> Int? {
+        var word = claims.load(ordering: .acquiring)
+        while true {
+            let next = word & 0xFFFF, count = (word >> 16) & 0xFFFF
+            guard next < count else { return nil }
+            let (exchanged, original) = claims.compareExchange(expected: word, desired: word &+ 1, ordering: .acquiringAndReleasing)
+            if exchanged { return next }
+            word = original
+        }
+    }
+
     private func workerLoop(_ index: Int) {
         let slot = slots[index]
         var seen = 0
         while true {
             var idleSince: UInt64 = 0
             var polls = 0
-            while slot.generation.load(ordering: .acquiring) == seen {
+            while slot.mailbox.load(ordering: .acquiring) == seen {
                 polls &+= 1
                 if polls < 64 { continue }
                 let now = DispatchTime.now().uptimeNanoseconds
@@ -93,21 +118,24 @@ final class SpinningPool: @unchecked Sendable {
                     continue
                 }
                 slot.parked.store(true, ordering: .sequentiallyConsistent)
-                if slot.generation.load(ordering: .sequentiallyConsistent) == seen { slot.wakeUp.wait() }
+                if slot.mailbox.load(ordering: .sequentiallyConsistent) == seen { slot.wakeUp.wait() }
                 slot.parked.store(false, ordering: .sequentiallyConsistent)
                 idleSince = 0
                 polls = 0
             }
-            seen &+= 1
-            job?(index + 1)
-            unfinished.subtract(1, ordering: .releasing)
+            seen = slot.mailbox.load(ordering: .acquiring)
+            while let chunk = claimChunk() {
+                job?(chunk)
+                finished.add(1, ordering: .releasing)
+            }
         }
     }
 }
 
-/// One worker's mailbox: its job generation, whether it is parked, and the semaphore that wakes it.
+/// One worker's mailbox (bumped when a job may have chunks for it), whether it is parked, and the
+/// semaphore that wakes it.
 private final class WorkerSlot: Sendable {
-    let generation = Atomic<Int>(0)
+    let mailbox = Atomic<Int>(0)
     let parked = Atomic<Bool>(false)
     let wakeUp = DispatchSemaphore(value: 0)
     // Keeps two workers' counters off one cache line.

@@ -56,7 +56,10 @@ struct ConvBench: ParsableCommand {
         print(pad("conv", 26) + pad("M×N×K", 18) + pad("fwd ms", 9) + pad("GFLOP/s", 9) + pad("gemm ms", 9)
             + pad("GFLOP/s", 9) + pad("fwd/gemm", 10) + pad("bwd ms", 9) + "bwd/fwd")
         var totalForward = 0.0, totalGemm = 0.0, totalBackward = 0.0
-        for c in TensorBenchmark.resnet18Convs where only.map({ c.name.contains($0) }) ?? true {
+        let convs = TensorBenchmark.resnet18Convs.filter { c in only.map { c.name.contains($0) } ?? true }
+        // Warm-up, untimed: the first convs of a fresh process ran up to twice as slow (GEMM too).
+        for c in convs { _ = TensorBenchmark.conv(c, batch: batch, repeats: 2, rounds: 1) }
+        for c in convs {
             let r = TensorBenchmark.conv(c, batch: batch, repeats: repeats, rounds: rounds)
             totalForward += r.forward * Double(c.occurrences)
             totalGemm += r.gemm * Double(c.occurrences)
