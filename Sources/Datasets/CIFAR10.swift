@@ -19,11 +19,12 @@ public enum CIFARFormat: String, Sendable, CaseIterable {
 }
 
 /// CIFAR-10 (torchvision's `CIFAR10`): 3×32×32 images, 50 000 for training and 10 000 for testing.
-public struct CIFAR10: DirectBatchDataset {
+public struct CIFAR10: PixelStoreDataset {
     /// Per-channel mean and standard deviation of the training images.
     public static let normalization = Normalize(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
 
-    let store: PixelStore
+    /// The raw images and labels.
+    public let store: PixelStore
     /// Class names from the dataset's metadata file, in label order.
     public let classes: [String]
     /// Whether this is the training split (the five data batches) or the test batch.
@@ -42,22 +43,5 @@ public struct CIFAR10: DirectBatchDataset {
         self.train = train
         self.transform = transform
         self.normalization = normalize ? CIFAR10.normalization : nil
-    }
-
-    public var count: Int { store.count }
-    /// The class index of every sample.
-    public var targets: [Int] { store.labels }
-
-    /// Sample `index` as an RGB image (what a transform receives).
-    public func image(at index: Int) -> Image { store.image(at: index) }
-
-    public func sample(at index: Int, using rng: inout RandomGenerator) throws -> (image: Tensor, label: Int) {
-        try store.sample(index, transform: transform, normalization: normalization, using: &rng)
-    }
-
-    public var directSampleShape: [Int]? { transform == nil ? store.sampleShape : nil }
-
-    public func writeSamples(_ indices: [Int], into images: UnsafeMutableBufferPointer<Float>) throws -> [Int] {
-        store.write(indices, normalization: normalization, into: images)
     }
 }

@@ -17,14 +17,15 @@ public enum MNISTSplit: String, Sendable, CaseIterable {
 }
 
 /// The handwritten digits (torchvision's `MNIST`): 1×28×28 gray images, 10 classes.
-public struct MNIST: DirectBatchDataset {
+public struct MNIST: PixelStoreDataset {
     /// torchvision's `MNIST.classes`.
     public static let classNames = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                                     "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
     /// The usual normalisation (torchvision's MNIST example): mean 0.1307, std 0.3081.
     public static let normalization = Normalize(mean: [0.1307], std: [0.3081])
 
-    let store: PixelStore
+    /// The raw images and labels.
+    public let store: PixelStore
     /// The split that was read.
     public let split: MNISTSplit
     /// Applied to each sample's 1-channel `Image` (nil: straight to a [0, 1] tensor).
@@ -42,29 +43,13 @@ public struct MNIST: DirectBatchDataset {
         self.normalization = normalize ? MNIST.normalization : nil
     }
 
-    public var count: Int { store.count }
     public var classes: [String] { MNIST.classNames }
-    /// The class index of every sample.
-    public var targets: [Int] { store.labels }
-
-    /// Sample `index` as a 1-channel image (what a transform receives).
-    public func image(at index: Int) -> Image { store.image(at: index) }
-
-    public func sample(at index: Int, using rng: inout RandomGenerator) throws -> (image: Tensor, label: Int) {
-        try store.sample(index, transform: transform, normalization: normalization, using: &rng)
-    }
-
-    public var directSampleShape: [Int]? { transform == nil ? store.sampleShape : nil }
-
-    public func writeSamples(_ indices: [Int], into images: UnsafeMutableBufferPointer<Float>) throws -> [Int] {
-        store.write(indices, normalization: normalization, into: images)
-    }
 }
 
 /// Zalando's Fashion-MNIST (torchvision's `FashionMNIST`): the MNIST format with 10 clothing classes.
 /// Debian ships it: `apt-get install dataset-fashion-mnist` puts the files in
 /// `/usr/share/datasets/fashion-mnist`.
-public struct FashionMNIST: DirectBatchDataset {
+public struct FashionMNIST: PixelStoreDataset {
     /// torchvision's `FashionMNIST.classes`.
     public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
@@ -73,7 +58,8 @@ public struct FashionMNIST: DirectBatchDataset {
     /// Where Debian's `dataset-fashion-mnist` package installs the files.
     public static let debianDirectory = "/usr/share/datasets/fashion-mnist"
 
-    let store: PixelStore
+    /// The raw images and labels.
+    public let store: PixelStore
     /// The split that was read.
     public let split: MNISTSplit
     /// Applied to each sample's 1-channel `Image` (nil: straight to a [0, 1] tensor).
@@ -91,23 +77,7 @@ public struct FashionMNIST: DirectBatchDataset {
         self.normalization = normalize ? FashionMNIST.normalization : nil
     }
 
-    public var count: Int { store.count }
     public var classes: [String] { FashionMNIST.classNames }
-    /// The class index of every sample.
-    public var targets: [Int] { store.labels }
-
-    /// Sample `index` as a 1-channel image (what a transform receives).
-    public func image(at index: Int) -> Image { store.image(at: index) }
-
-    public func sample(at index: Int, using rng: inout RandomGenerator) throws -> (image: Tensor, label: Int) {
-        try store.sample(index, transform: transform, normalization: normalization, using: &rng)
-    }
-
-    public var directSampleShape: [Int]? { transform == nil ? store.sampleShape : nil }
-
-    public func writeSamples(_ indices: [Int], into images: UnsafeMutableBufferPointer<Float>) throws -> [Int] {
-        store.write(indices, normalization: normalization, into: images)
-    }
 }
 
 /// Reads `<prefix>-images-idx3-ubyte[.gz]` and `<prefix>-labels-idx1-ubyte[.gz]` and checks that

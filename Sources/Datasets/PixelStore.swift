@@ -10,8 +10,9 @@ import ImageIO
 import Tensors
 import Transforms
 
-/// `count` images of `channels × height × width` bytes each, stored CHW (as the files do), with labels.
-struct PixelStore: Sendable {
+/// `count` images of `channels × height × width` bytes each, stored CHW (as the files do), with
+/// labels: the raw data behind MNIST, FashionMNIST and CIFAR10 (its contents are internal).
+public struct PixelStore: Sendable {
     let pixels: [UInt8]
     let labels: [Int]
     let channels: Int
@@ -95,5 +96,36 @@ struct PixelStore: Sendable {
             }
         }
         return indices.map { labels[$0] }
+    }
+}
+
+/// A dataset whose samples are the images of a `PixelStore`, through an optional transform pipeline
+/// and an optional Normalize (MNIST, FashionMNIST, CIFAR10). The extension provides the sample
+/// access, the direct batch path and the targets from the store.
+public protocol PixelStoreDataset: DirectBatchDataset {
+    /// The images and labels.
+    var store: PixelStore { get }
+    /// Applied to each sample's `Image` (nil: straight to a [0, 1] tensor).
+    var transform: Pipeline? { get }
+    /// Applied after `transform` (or after the conversion to a tensor).
+    var normalization: Normalize? { get }
+}
+
+extension PixelStoreDataset {
+    public var count: Int { store.count }
+    /// The class index of every sample.
+    public var targets: [Int] { store.labels }
+
+    /// Sample `index` as an image (what a transform receives).
+    public func image(at index: Int) -> Image { store.image(at: index) }
+
+    public func sample(at index: Int, using rng: inout RandomGenerator) throws -> (image: Tensor, label: Int) {
+        try store.sample(index, transform: transform, normalization: normalization, using: &rng)
+    }
+
+    public var directSampleShape: [Int]? { transform == nil ? store.sampleShape : nil }
+
+    public func writeSamples(_ indices: [Int], into images: UnsafeMutableBufferPointer<Float>) throws -> [Int] {
+        store.write(indices, normalization: normalization, into: images)
     }
 }
