@@ -73,10 +73,11 @@ public struct TorchGenerator: Sendable, Equatable, Codable {
         return high << 32 | UInt64(random())
     }
 
-    /// A uniform Float in [0, 1) as `torch.rand` draws it (24 bits of one `random()`).
-    public mutating func nextUniform() -> Float {
-        Float(Double(random() & 0xFF_FFFF) * (1.0 / 16_777_216.0))
-    }
+    /// 24 bits of one `random()` as a Double in [0, 1): PyTorch's float uniform before scaling.
+    private mutating func unit24() -> Double { Double(random() & 0xFF_FFFF) * (1.0 / 16_777_216.0) }
+
+    /// A uniform Float in [0, 1) as `torch.rand` draws it.
+    public mutating func nextUniform() -> Float { Float(unit24()) }
 
     /// A uniform Double in [0, 1) with 53 bits of one `random64()`.
     public mutating func nextUniformDouble() -> Double {
@@ -87,7 +88,7 @@ public struct TorchGenerator: Sendable, Equatable, Codable {
     public mutating func fillUniform(_ p: UnsafeMutablePointer<Float>, count: Int, low: Float, high: Float) {
         let from = Double(low), span = Double(high) - Double(low)
         for i in 0..<count {
-            p[i] = Float(Double(random() & 0xFF_FFFF) * (1.0 / 16_777_216.0) * span + from)
+            p[i] = Float(unit24() * span + from)
         }
     }
 

@@ -144,6 +144,11 @@ extension TrainState {
             guard let v = try json(type, key) else { throw fail(key, "is missing") }
             return v
         }
+        // Checkpoints from before the generator became PyTorch's hold 4 xoshiro words there.
+        if let old = try? JSONDecoder().decode([UInt64].self, from: Data((m[p + "rng"] ?? "").utf8)), old.count == 4 {
+            throw fail("rng", "holds the random generator of an older SwiftVision (4 words, before seeds followed PyTorch's): "
+                + "this run cannot be resumed exactly; start a new run, or continue from its weights with --pretrained")
+        }
         let scalars = try required(OptimizerScalars.self, "optimizer")
         var state = OptimizerState(kind: scalars.kind)
         for pair in scalars.scalars {

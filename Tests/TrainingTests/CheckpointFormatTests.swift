@@ -78,6 +78,14 @@ extension TrainingTests {
             #expect(back.optimizer.kind == "Adam" && back.optimizer.tensor("0.exp_avg")?.scalars == [1, 2, 3])
             #expect(back.optimizer.scalars.map(\.name) == ["lr", "0.step", "eps"])
             #expect(back.optimizer.scalars.map(\.value) == [0.1 * 3, 7, 1e-8])
+            // A checkpoint from before the generator followed PyTorch's (4 xoshiro words): a message
+            // that says so and names the file, not a decoding dump.
+            var old = try loadCheckpoint(dir.file("s.safetensors"))
+            old.metadata["train_state.rng"] = "[1,2,3,4]"
+            try saveSafetensors(old, to: dir.file("old.safetensors"))
+            let error = #expect(throws: TrainingError.self) { try TrainingCheckpoint.load(dir.file("old.safetensors")) }
+            #expect("\(message(error))".hasPrefix(dir.file("old.safetensors") + ": metadata 'train_state.rng' holds the random generator of an older SwiftVision"),
+                    "\(message(error))")
         }
 
         @Test func plainAndMalformedFiles() throws {
