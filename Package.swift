@@ -34,7 +34,8 @@ let package = Package(
         .target(name: "Transforms", dependencies: ["ImageIO", "Tensors"]),
         .target(name: "Datasets", dependencies: ["Transforms", "ImageIO", "Tensors", "Checkpoints", "CZlib"]),
         .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors"]),
-        .target(name: "SwiftVision", dependencies: ["Tensors", "NN", "Models", "Checkpoints", "ImageIO", "Transforms", "Datasets", "Training"]),
+        .target(name: "ModelLoading", dependencies: ["Training", "Models", "Checkpoints", "NN", "Transforms", "ImageIO", "Tensors"]),
+        .target(name: "SwiftVision", dependencies: ["Tensors", "NN", "Models", "Checkpoints", "ImageIO", "Transforms", "Datasets", "Training", "ModelLoading"]),
         .executableTarget(
             name: "VisionCLI",
             dependencies: ["SwiftVision", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -7,3 +7,4 @@
 @_exported import Transforms
 @_exported import Datasets
 @_exported import Training
+@_exported import ModelLoading

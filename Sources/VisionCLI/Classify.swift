@@ -1,6 +1,6 @@
 // `vision classify`: top-k ImageNet (or a checkpoint's own) classes for images, from zoo
-// weights, a torchvision .pth or a SwiftVision .safetensors. Also holds the model resolution
-// shared with `vision convert` (architecture/zoo names, class count, weight loading).
+// weights, a torchvision .pth or a SwiftVision .safetensors. Model resolution is the library's
+// `LoadedModel.load` (module ModelLoading); this file holds the command and the CLI's helpers.
 import ArgumentParser
 import Foundation
 import SwiftVision
@@ -48,13 +48,13 @@ struct Classify: ParsableCommand {
             start += chunk.count
             var decoded: [(String, Tensor)] = []
             for path in chunk {
-                do { decoded.append((path, loaded.preprocess(try Image(contentsOf: path, mode: loaded.channels == 1 ? .gray : .rgb)))) } catch {
+                do { decoded.append((path, loaded.preprocess(try Image(contentsOf: path, mode: loaded.imageMode)))) } catch {
                     reportError("\(error)")
                     failures += 1
                 }
             }
             guard !decoded.isEmpty else { continue }
-            let probabilities = withNoGrad { loaded.module(Tensor.stack(decoded.map(\.1))).softmax(dim: 1) }
+            let probabilities = loaded.probabilities(decoded.map(\.1))
             let classes = probabilities.shape[1], values = probabilities.scalars
             for (row, (path, _)) in decoded.enumerated() {
                 let p = Array(values[(row * classes)..<((row + 1) * classes)])
@@ -120,141 +120,8 @@ let jsonEncoder: JSONEncoder = {
     return e
 }()
 
-/// A failure of `classify`/`convert` that names the file or model and the problem.
+/// A failure of a command that names the file or option and the problem.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-// MARK: - Model resolution (shared with `vision convert`)
-
-/// An architecture name as the user gave it: a builder name or a zoo name.
-struct ModelName {
-    let architecture: String
-    let zooEntry: ZooEntry?
-
-    init(_ name: String) throws {
-        if let entry = Zoo.entry(named: name) {
-            architecture = entry.architecture; zooEntry = entry
-        } else if Architectures.names.contains(name) {
-            architecture = name; zooEntry = nil
-        } else {
-            throw CLIError("unknown model '\(name)'; architectures: \(Architectures.names.joined(separator: ", ")); "
-                + "zoo names: \(Zoo.names.joined(separator: ", "))")
-        }
-    }
-}
-
-extension ZooPreset {
-    /// The `ImageClassificationPreset` with these sizes (ImageNet mean/std).
-    var imagePreset: ImageClassificationPreset {
-        ImageClassificationPreset(cropSize: cropSize, resizeSize: resizeSize,
-                                  interpolation: Interpolation(rawValue: interpolation) ?? .bilinear)
-    }
-}
-
-/// A model built and loaded for inference, with its class names and preprocessing.
-struct LoadedModel {
-    let module: Module
-    let architecture: String
-    let classNames: [String]
-    let preset: ImageClassificationPreset
-    /// Input channels: 3 (RGB) or 1 (gray, for models trained on gray images).
-    let channels: Int
-
-    func label(_ index: Int) -> String { index < classNames.count ? classNames[index] : "class \(index)" }
-
-    /// The model's input tensor for `image`: resize, centre crop, to tensor, normalise.
-    func preprocess(_ image: Image) -> Tensor {
-        guard channels == 1 else { return preset(image) }
-        return Normalize(mean: preset.mean, std: preset.std)(toTensor(preset.croppedImage(image.converted(to: .gray))))
-    }
-
-    /// Resolves `--model`/`--weights` as `vision classify` documents, loads and switches to eval mode.
-    static func load(model: String?, weights: String?) throws -> LoadedModel {
-        let cache = ZooCache.current
-        var zooEntry: ZooEntry?
-        let path: String
-        if let weights, FileManager.default.fileExists(atPath: weights) {
-            path = weights
-        } else if let weights {
-            guard let entry = Zoo.entry(named: weights) else {
-                throw CLIError("\(weights): no such file, and not a zoo name (zoo names: \(Zoo.names.joined(separator: ", ")))")
-            }
-            zooEntry = entry
-            path = try cachedPath(entry, cache)
-        } else {
-            let name = try ModelName(model ?? "resnet18")
-            guard let entry = name.zooEntry else {
-                throw CLIError("no pretrained weights named '\(model ?? "")' in the zoo; pass --weights FILE")
-            }
-            zooEntry = entry
-            path = try cachedPath(entry, cache)
-        }
-        // A checkpoint from `vision train` also holds its training state (train_state.*): split it off.
-        let checkpoint = try TrainingCheckpoint.load(path)
-        let stateDict = checkpoint.model
-        let metadata = ModelMetadata(stateDict.metadata)
-        let architecture: String
-        if let model {
-            let name = try ModelName(model)
-            architecture = name.architecture
-            zooEntry = zooEntry ?? name.zooEntry
-        } else if let recorded = metadata.architecture {
-            architecture = try ModelName(recorded).architecture
-        } else if let zooEntry {
-            architecture = zooEntry.architecture
-        } else {
-            throw CLIError("\(path): the file does not record its architecture; pass --model NAME "
-                + "(architectures: \(Architectures.names.joined(separator: ", ")))")
-        }
-        let numClasses = metadata.numClasses ?? inferredClassCount(stateDict) ?? 1000
-        // A spec recorded by `vision train` (channels, normalisation) when it is for this architecture.
-        let spec = checkpoint.spec.flatMap { $0.architecture == architecture && $0.numClasses == numClasses ? $0 : nil }
-        let channels = spec?.inputChannels ?? 3
-        let module = try buildAndLoad(architecture, numClasses: numClasses, inputChannels: channels, stateDict: stateDict, path: path)
-        module.eval()
-        let names = metadata.classNames.flatMap { $0.count == numClasses ? $0 : nil }
-            ?? (numClasses == Zoo.imagenetCategories.count ? Zoo.imagenetCategories : [])
-        let preset = spec?.preprocessing
-            ?? (metadata.preprocessing.flatMap { ZooPreset(metadataValue: $0) } ?? zooEntry?.preset ?? .imagenet).imagePreset
-        return LoadedModel(module: module, architecture: architecture, classNames: names, preset: preset, channels: channels)
-    }
-
-    static func cachedPath(_ entry: ZooEntry, _ cache: ZooCache) throws -> String {
-        guard cache.isCached(entry) else {
-            throw CLIError("weights '\(entry.name)' are not in the cache (\(cache.path(for: entry))); run `vision zoo download \(entry.name)`")
-        }
-        return cache.path(for: entry)
-    }
-}
-
-/// The output count of a classifier state dict: the rows of its last 2-D weight.
-func inferredClassCount(_ stateDict: StateDict) -> Int? {
-    stateDict.entries.last { $0.name.hasSuffix(".weight") && $0.tensor.shape.count == 2 }?.tensor.shape[0]
-}
-
-/// Builds `architecture` and loads `stateDict` strictly; a mismatch names its first key and shapes.
-func buildAndLoad(_ architecture: String, numClasses: Int, inputChannels: Int = 3, stateDict: StateDict, path: String) throws -> Module {
-    let module = try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
-    try loadStrictly(module, architecture: architecture, numClasses: numClasses, stateDict: stateDict, path: path)
-    return module
-}
-
-/// Loads `stateDict` into `module` strictly; a mismatch names its first key and shapes.
-func loadStrictly(_ module: Module, architecture: String, numClasses: Int, stateDict: StateDict, path: String) throws {
-    do {
-        try module.loadStateDict(stateDict, strict: true)
-    } catch let error as StateDictError {
-        let r = error.report
-        let first: String
-        if let m = r.shapeMismatches.first {
-            first = "\(m.key) has shape \(m.actual) in the file, \(architecture) expects \(m.expected)"
-        } else if let k = r.missingKeys.first {
-            first = "\(k) is missing from the file"
-        } else {
-            first = "\(r.unexpectedKeys.first ?? "?") is not a key of \(architecture)"
-        }
-        throw CLIError("\(path): weights do not match \(architecture) (\(numClasses) classes): \(first)\n\(r)")
-    }
 }

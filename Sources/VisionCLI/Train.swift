@@ -181,13 +181,6 @@ struct Train: ParsableCommand {
 
 /// Weights for `--pretrained`: a file, or a zoo name whose file is cached.
 func loadPretrainedWeights(_ name: String) throws -> (path: String, weights: StateDict) {
-    let path: String
-    if FileManager.default.fileExists(atPath: name) {
-        path = name
-    } else if let entry = Zoo.entry(named: name) {
-        path = try LoadedModel.cachedPath(entry, ZooCache.current)
-    } else {
-        throw CLIError("--pretrained \(name): no such file, and not a zoo name (zoo names: \(Zoo.names.joined(separator: ", ")))")
-    }
-    return (path, try TrainingCheckpoint.load(path).model)
+    let file = try WeightsFile(name, option: "--pretrained")
+    return (file.path, try TrainingCheckpoint.load(file.path).model)
 }

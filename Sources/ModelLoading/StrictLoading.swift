@@ -1,0 +1,40 @@
+// Building an architecture and loading a state dict into it strictly, with a message that names
+// the first key that does not fit; and the class count a classifier state dict implies.
+
+import Checkpoints
+import Models
+import NN
+
+/// The output count of a classifier state dict: the rows of its last 2-D weight (nil if none).
+public func inferredClassCount(_ stateDict: StateDict) -> Int? {
+    stateDict.entries.last { $0.name.hasSuffix(".weight") && $0.tensor.shape.count == 2 }?.tensor.shape[0]
+}
+
+/// Builds `architecture` and loads `stateDict` into it strictly (see `loadStrictly`).
+/// - Parameter path: names the weights in errors.
+public func buildAndLoad(_ architecture: String, numClasses: Int, inputChannels: Int = 3,
+                         stateDict: StateDict, path: String) throws -> Module {
+    let module = try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
+    try loadStrictly(module, architecture: architecture, numClasses: numClasses, stateDict: stateDict, path: path)
+    return module
+}
+
+/// Loads `stateDict` into `module` strictly: every key present, none extra, every shape equal.
+/// - Throws: `ModelLoadingError` naming `path`, the architecture, the first bad key and shapes,
+///   followed by the full report of missing, unexpected and mismatched keys.
+public func loadStrictly(_ module: Module, architecture: String, numClasses: Int, stateDict: StateDict, path: String) throws {
+    do {
+        try module.loadStateDict(stateDict, strict: true)
+    } catch let error as StateDictError {
+        let r = error.report
+        let first: String
+        if let m = r.shapeMismatches.first {
+            first = "\(m.key) has shape \(m.actual) in the file, \(architecture) expects \(m.expected)"
+        } else if let k = r.missingKeys.first {
+            first = "\(k) is missing from the file"
+        } else {
+            first = "\(r.unexpectedKeys.first ?? "?") is not a key of \(architecture)"
+        }
+        throw ModelLoadingError("\(path): weights do not match \(architecture) (\(numClasses) classes): \(first)\n\(r)")
+    }
+}

@@ -1,0 +1,148 @@
+// The library's model loading (`LoadedModel.load`, `WeightsFile`, `ModelName`), in-process: a
+// torchvision resnet18 `.pth` found by zoo name in a scratch cache gives torchvision's top-5 on
+// the sample photos; files with and without recorded metadata resolve their architecture,
+// classes and preset; and every failure names what to do.
+
+import Foundation
+import Testing
+import SwiftVision
+
+private enum LoadingFixture {
+    struct Top: Decodable { let image: String; let indices: [Int]; let probabilities: [Double] }
+    struct File: Decodable { let classify: [Top] }
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    static func fixture(_ name: String, _ ext: String) -> URL {
+        Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Fixtures")!
+    }
+
+    /// A fresh cache directory (removed by the caller).
+    static func scratchCache() throws -> ZooCache {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vision-loading-\(UUID().uuidString)").path
+        let cache = ZooCache(root: root)
+        try cache.createDirectories()
+        return cache
+    }
+
+    /// A resnet18 state dict with fresh weights, saved with the given metadata.
+    static func savedResNet18(metadata: [String: String], in directory: String) throws -> (path: String, state: StateDict) {
+        let state = try TorchGenerator.withSeededDefault(7) { try Architectures.build("resnet18").checkpointStateDict() }
+        let path = directory + "/resnet18-\(metadata.isEmpty ? "plain" : "described").safetensors"
+        try saveSafetensors(state, metadata: metadata, to: path)
+        return (path, state)
+    }
+}
+
+@Suite struct ModelLoadingTests {
+    @Test func zooNameInTheCacheGivesTorchvisionsTop5() throws {
+        let cache = try LoadingFixture.scratchCache()
+        defer { try? FileManager.default.removeItem(atPath: cache.root) }
+        let entry = try #require(Zoo.entry(named: "resnet18"))
+        try FileManager.default.copyItem(at: LoadingFixture.fixture("resnet18-views", "pth"),
+                                         to: URL(fileURLWithPath: cache.path(for: entry)))
+        let loaded = try LoadedModel.load(weights: "resnet18", cache: cache)
+        #expect(loaded.architecture == "resnet18" && loaded.channels == 3)
+        #expect(loaded.weightsPath == cache.path(for: entry) && loaded.zooEntry?.name == "resnet18")
+        #expect(loaded.classNames == Zoo.imagenetCategories && loaded.label(1) == "goldfish" && loaded.label(1000) == "class 1000")
+        #expect(loaded.preset.resizeSize == 256 && loaded.preset.cropSize == 224 && loaded.preset.interpolation == .bilinear)
+
+        let expected = try JSONDecoder().decode(LoadingFixture.File.self,
+                                                from: Data(contentsOf: LoadingFixture.fixture("resnet18-views", "json"))).classify
+        let inputs = try expected.map { top in
+            loaded.preprocess(try Image(contentsOf: LoadingFixture.repositoryRoot.appendingPathComponent(top.image).path, mode: loaded.imageMode))
+        }
+        let probabilities = loaded.probabilities(inputs)
+        #expect(probabilities.shape == [expected.count, 1000])
+        for (row, top) in expected.enumerated() {
+            let p = Array(probabilities.scalars[(row * 1000)..<((row + 1) * 1000)])
+            let order = p.indices.sorted { p[$0] > p[$1] }.prefix(5)
+            #expect(Array(order) == top.indices, "\(top.image)")
+            for (i, e) in zip(order, top.probabilities) {
+                #expect(Swift.abs(Double(p[i]) - e) <= 1e-4, "\(top.image): class \(i) \(p[i]) vs torchvision \(e)")
+            }
+        }
+    }
+
+    @Test func modelNameSelectsTheZooPresetForAPlainFile() throws {
+        let cache = try LoadingFixture.scratchCache()
+        defer { try? FileManager.default.removeItem(atPath: cache.root) }
+        // A V2 name gives its own preset (resize 232) even when the weights come from a file.
+        let resnet50 = try TorchGenerator.withSeededDefault(3) { try Architectures.build("resnet50").checkpointStateDict() }
+        let path = cache.root + "/r50.safetensors"
+        try saveSafetensors(resnet50, metadata: [:], to: path)
+        let loaded = try LoadedModel.load(model: "resnet50_v2", weights: path, cache: cache)
+        #expect(loaded.architecture == "resnet50" && loaded.zooEntry?.weights == "ResNet50_Weights.IMAGENET1K_V2")
+        #expect(loaded.preset.resizeSize == 232 && loaded.preset.cropSize == 224)
+        #expect(!loaded.module.isTraining)
+    }
+
+    @Test func recordedMetadataNeedsNoModelName() throws {
+        let cache = try LoadingFixture.scratchCache()
+        defer { try? FileManager.default.removeItem(atPath: cache.root) }
+        let classes = (0..<10).map { "c\($0)" }
+        let model = try TorchGenerator.withSeededDefault(1) { try Architectures.build("resnet18", numClasses: 10) }
+        let metadata = ModelMetadata(architecture: "resnet18", numClasses: 10, classNames: classes,
+                                     preprocessing: ZooPreset(resizeSize: 160, cropSize: 128, interpolation: "bicubic").metadataValue)
+        let path = cache.root + "/ten.safetensors"
+        try saveSafetensors(model.checkpointStateDict(), metadata: metadata.map, to: path)
+        let loaded = try LoadedModel.load(weights: path, cache: cache)
+        #expect(loaded.architecture == "resnet18" && loaded.classNames == classes && loaded.zooEntry == nil)
+        #expect(loaded.preset.resizeSize == 160 && loaded.preset.cropSize == 128 && loaded.preset.interpolation == .bicubic)
+        // The loaded weights are the saved ones: same logits as the module they came from.
+        model.eval()
+        var g = RandomGenerator(seed: 5)
+        let x = Tensor.uniform([1, 3, 64, 64], generator: &g)
+        let (a, b) = withNoGrad { (model(x), loaded.module(x)) }
+        #expect(a.scalars == b.scalars)
+    }
+
+    @Test func grayTrainedCheckpointKeepsItsChannelsAndNormalisation() throws {
+        let cache = try LoadingFixture.scratchCache()
+        defer { try? FileManager.default.removeItem(atPath: cache.root) }
+        let spec = ModelSpec(architecture: "small_cnn", classNames: ["a", "b", "c"], inputChannels: 1,
+                             preprocessing: ModelSpec.fashionMNISTPreprocessing)
+        let path = cache.root + "/gray.safetensors"
+        try TrainingCheckpoint.save(model: try spec.makeModel(seed: 0), spec: spec, state: nil, to: path)
+        let loaded = try LoadedModel.load(weights: path, cache: cache)
+        #expect(loaded.channels == 1 && loaded.imageMode == .gray && loaded.classNames == ["a", "b", "c"])
+        #expect(loaded.preset.mean == [0.2860] && loaded.preset.std == [0.3530] && loaded.preset.cropSize == 28)
+        let photo = try Image(contentsOf: LoadingFixture.repositoryRoot.appendingPathComponent("Datasets/samples/coffee.jpg").path)
+        let input = loaded.preprocess(photo)
+        #expect(input.shape == [1, 28, 28])
+        #expect(loaded.probabilities([input]).shape == [1, 3])
+    }
+
+    @Test func failuresNameTheFileAndWhatToDo() throws {
+        let cache = try LoadingFixture.scratchCache()
+        defer { try? FileManager.default.removeItem(atPath: cache.root) }
+        func message(_ body: () throws -> Void) -> String {
+            do { try body(); return "no error" } catch { return "\(error)" }
+        }
+        let (plain, _) = try LoadingFixture.savedResNet18(metadata: [:], in: cache.root)
+        #expect(message { _ = try LoadedModel.load(weights: plain, cache: cache) }
+            .hasPrefix("\(plain): the file does not record its architecture; pass --model NAME"))
+        #expect(message { _ = try LoadedModel.load(weights: "resnet18", cache: cache) }
+            == "weights 'resnet18' are not in the cache (\(cache.root)/checkpoints/resnet18-f37072fd.pth); run `vision zoo download resnet18`")
+        #expect(message { _ = try LoadedModel.load(model: "vgg11_bn", cache: cache) }.contains("run `vision zoo download vgg11_bn`"))
+        #expect(message { _ = try LoadedModel.load(model: "small_cnn", cache: cache) }
+            == "no pretrained weights named 'small_cnn' in the zoo; pass --weights FILE")
+        #expect(message { _ = try ModelName("resnet7") }.hasPrefix("unknown model 'resnet7'; architectures: "))
+        #expect(message { _ = try WeightsFile("nowhere.pth", cache: cache, option: "--pretrained") }
+            .hasPrefix("--pretrained nowhere.pth: no such file, and not a zoo name (zoo names: resnet18, "))
+        // resnet18 weights into resnet34: the first key resnet34 has and the file lacks.
+        let mismatch = message { _ = try LoadedModel.load(model: "resnet34", weights: plain, cache: cache) }
+        #expect(mismatch.hasPrefix("\(plain): weights do not match resnet34 (1000 classes): layer1.2.conv1.weight is missing from the file"),
+                "\(mismatch)")
+    }
+
+    @Test func classCountComesFromTheLastTwoDimensionalWeight() throws {
+        let model = try Architectures.build("vgg11", numClasses: 7)
+        #expect(inferredClassCount(model.checkpointStateDict()) == 7)
+        #expect(inferredClassCount(StateDict()) == nil)
+        let name = try ModelName("vgg11")
+        #expect(name.architecture == "vgg11" && name.zooEntry?.name == "vgg11")
+        #expect(try ModelName("resnet101").zooEntry?.preset.resizeSize == 256)
+    }
+}
