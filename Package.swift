@@ -26,14 +26,16 @@ let package = Package(
         // C shim over libjpeg + libpng: libjpeg's error exit needs setjmp, which Swift cannot call.
         .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]),
 
-        .target(name: "Tensors", dependencies: ["CBLAS"]),
-        .target(name: "NN", dependencies: ["Tensors"]),
+        // Programming-error traps whose message survives release builds; every module below traps through it.
+        .target(name: "Traps"),
+        .target(name: "Tensors", dependencies: ["CBLAS", "Traps"]),
+        .target(name: "NN", dependencies: ["Tensors", "Traps"]),
         .target(name: "Checkpoints", dependencies: ["Tensors", "CZlib"]),
-        .target(name: "Models", dependencies: ["NN", "Checkpoints", "Tensors"]),
-        .target(name: "ImageIO", dependencies: ["CImageCodecs"]),
-        .target(name: "Transforms", dependencies: ["ImageIO", "Tensors"]),
-        .target(name: "Datasets", dependencies: ["Transforms", "ImageIO", "Tensors", "Checkpoints", "CZlib"]),
-        .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors"]),
+        .target(name: "Models", dependencies: ["NN", "Checkpoints", "Tensors", "Traps"]),
+        .target(name: "ImageIO", dependencies: ["CImageCodecs", "Traps"]),
+        .target(name: "Transforms", dependencies: ["ImageIO", "Tensors", "Traps"]),
+        .target(name: "Datasets", dependencies: ["Transforms", "ImageIO", "Tensors", "Checkpoints", "CZlib", "Traps"]),
+        .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors", "Traps"]),
         .target(name: "ModelLoading", dependencies: ["Training", "Models", "Checkpoints", "NN", "Transforms", "ImageIO", "Tensors"]),
         .target(name: "SwiftVision", dependencies: ["Tensors", "NN", "Models", "Checkpoints", "ImageIO", "Transforms", "Datasets", "Training", "ModelLoading"]),
         .executableTarget(

@@ -9,6 +9,7 @@
 //   does not matter which thread makes it, or whether the batches before it were made at all.
 import Foundation
 import Tensors
+import Traps
 
 /// A sample that could not be read and was left out of its batch (non-strict loaders).
 public struct SkippedSample: Sendable {
@@ -62,11 +63,11 @@ public struct DataLoader: BatchSource, Sendable {
     public init(_ dataset: any Dataset, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false,
                 seed: UInt64 = 0, workers: Int? = nil, prefetch: Int? = nil, strict: Bool = false,
                 onSkip: (@Sendable (SkippedSample) -> Void)? = DataLoader.printWarning) {
-        datasetCheck(batchSize >= 1, "DataLoader: batchSize must be at least 1, got \(batchSize)")
+        trapUnless(batchSize >= 1, "DataLoader: batchSize must be at least 1, got \(batchSize)")
         let w = workers ?? DataLoader.defaultWorkers
-        datasetCheck(w >= 0, "DataLoader: workers must be >= 0, got \(w)")
+        trapUnless(w >= 0, "DataLoader: workers must be >= 0, got \(w)")
         let p = prefetch ?? max(2 * w, 1)
-        datasetCheck(p >= 1, "DataLoader: prefetch must be at least 1, got \(p)")
+        trapUnless(p >= 1, "DataLoader: prefetch must be at least 1, got \(p)")
         self.dataset = dataset
         self.batchSize = batchSize
         self.shuffle = shuffle
@@ -105,7 +106,7 @@ public struct DataLoader: BatchSource, Sendable {
 
     /// The batches of `epoch` from `firstBatch` on; earlier batches are never decoded.
     public func stream(epoch: Int, from firstBatch: Int = 0) -> DataLoaderStream {
-        datasetCheck(firstBatch >= 0, "DataLoader: firstBatch must be >= 0, got \(firstBatch)")
+        trapUnless(firstBatch >= 0, "DataLoader: firstBatch must be >= 0, got \(firstBatch)")
         let job = BatchJob(dataset: dataset, order: order(epoch: epoch), batchSize: batchSize,
                            seed: seed, epoch: epoch, strict: strict)
         return DataLoaderStream(job: job, from: min(firstBatch, batchesPerEpoch), workers: workers,

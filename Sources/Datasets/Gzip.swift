@@ -8,6 +8,7 @@ import CZlib
 #if canImport(Glibc)
 import Glibc
 #endif
+import Traps
 
 /// A malloc'd byte buffer (the decompressed file), freed when released.
 final class ByteBuffer: @unchecked Sendable {
@@ -23,7 +24,7 @@ final class ByteBuffer: @unchecked Sendable {
 
     func reserve(_ n: Int) {
         guard n > capacity else { return }
-        guard let p = realloc(base, n) else { fatalError("SwiftVision: out of memory reserving \(n) bytes") }
+        guard let p = realloc(base, n) else { trap("out of memory reserving \(n) bytes") }
         base = p
         capacity = n
     }

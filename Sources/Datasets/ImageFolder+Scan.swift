@@ -10,6 +10,8 @@
 // deviation: a symlink that leads back to a directory being walked is not followed again (Python
 // would loop until the path is too long).
 
+import Traps
+
 extension ImageFolder {
     /// torchvision's IMG_EXTENSIONS, compared case-insensitively with the end of each path.
     public static let imageExtensions = [".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp"]
@@ -41,7 +43,7 @@ extension ImageFolder {
     /// (`make_dataset`). Throws if a class folder holds no valid file.
     public static func makeSamples(root: String, classes: [String],
                                    isValidFile: ((String) throws -> Bool)? = nil) throws -> [Sample] {
-        datasetCheck(!classes.isEmpty, "ImageFolder.makeSamples: no classes")
+        trapUnless(!classes.isEmpty, "ImageFolder.makeSamples: no classes")
         let index = Dictionary(classes.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { a, _ in a })
         var samples: [Sample] = []
         var empty: [String] = []

@@ -4,6 +4,7 @@
 import ImageIO
 import Tensors
 import Transforms
+import Traps
 
 /// Images in one folder per class: `root/<class>/**/<image>` (torchvision's `ImageFolder`).
 ///
@@ -47,7 +48,7 @@ public struct ImageFolder: Dataset {
     public init(root: String = "", classes: [String], samples: [Sample], transform: Pipeline = Pipeline(image: []),
                 mode: ColorMode = .rgb) {
         for s in samples {
-            datasetCheck(classes.indices.contains(s.label), "ImageFolder: label \(s.label) of \(s.path) is not a class index (\(classes.count) classes)")
+            trapUnless(classes.indices.contains(s.label), "ImageFolder: label \(s.label) of \(s.path) is not a class index (\(classes.count) classes)")
         }
         self.root = root
         self.classes = classes
@@ -75,7 +76,7 @@ public struct ImageFolder: Dataset {
 
     /// The decoded image of sample `index`, before any transform. Errors name the file.
     public func image(at index: Int) throws -> Image {
-        datasetCheck(samples.indices.contains(index), "ImageFolder: index \(index) out of range 0..<\(samples.count)")
+        trapUnless(samples.indices.contains(index), "ImageFolder: index \(index) out of range 0..<\(samples.count)")
         return try Image(contentsOf: samples[index].path, mode: mode)
     }
 

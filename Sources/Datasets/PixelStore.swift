@@ -9,6 +9,7 @@
 import ImageIO
 import Tensors
 import Transforms
+import Traps
 
 /// `count` images of `channels × height × width` bytes each, stored CHW (as the files do), with
 /// labels: the raw data behind MNIST, FashionMNIST and CIFAR10 (its contents are internal).
@@ -20,7 +21,7 @@ public struct PixelStore: Sendable {
     let width: Int
 
     init(pixels: [UInt8], labels: [Int], channels: Int, height: Int, width: Int) {
-        datasetCheck(pixels.count == labels.count &* channels &* height &* width, "PixelStore: pixel count does not match")
+        trapUnless(pixels.count == labels.count &* channels &* height &* width, "PixelStore: pixel count does not match")
         self.pixels = pixels
         self.labels = labels
         self.channels = channels
@@ -33,7 +34,7 @@ public struct PixelStore: Sendable {
     var sampleSize: Int { channels &* height &* width }
 
     func checkIndex(_ index: Int) {
-        datasetCheck(index >= 0 && index < count, "dataset index \(index) out of range 0..<\(count)")
+        trapUnless(index >= 0 && index < count, "dataset index \(index) out of range 0..<\(count)")
     }
 
     /// Sample `index` as an HWC `Image` (what torchvision's transforms receive as a PIL image).
@@ -70,9 +71,9 @@ public struct PixelStore: Sendable {
     /// floats) as x / 255, normalised if asked; returns their labels.
     @discardableResult
     func write(_ indices: [Int], normalization: Normalize?, into out: UnsafeMutableBufferPointer<Float>) -> [Int] {
-        datasetCheck(out.count >= indices.count &* sampleSize, "PixelStore.write: output too small")
+        trapUnless(out.count >= indices.count &* sampleSize, "PixelStore.write: output too small")
         if let n = normalization {
-            datasetCheck(n.mean.count == channels, "Normalize has \(n.mean.count) means for \(channels)-channel images")
+            trapUnless(n.mean.count == channels, "Normalize has \(n.mean.count) means for \(channels)-channel images")
         }
         // table[c * 256 + v]: the float of byte value v in channel c.
         var table = [Float](repeating: 0, count: 256 &* channels)

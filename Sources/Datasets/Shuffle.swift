@@ -11,6 +11,7 @@
 //   (unbiased: rejection below 2^64 mod n).
 import Synchronization
 import Tensors
+import Traps
 
 enum Seeds {
     @inline(__always)
@@ -42,7 +43,7 @@ func boundedRandom(_ n: UInt64, _ rng: inout RandomGenerator) -> UInt64 {
 
 /// A uniformly random permutation of 0..<count (Fisher–Yates), a function of the generator's state only.
 public func randomPermutation(_ count: Int, using rng: inout RandomGenerator) -> [Int] {
-    datasetCheck(count >= 0, "randomPermutation: negative count \(count)")
+    trapUnless(count >= 0, "randomPermutation: negative count \(count)")
     var p = Array(0..<count)
     p.withUnsafeMutableBufferPointer { a in
         var i = count &- 1
@@ -58,7 +59,7 @@ public func randomPermutation(_ count: Int, using rng: inout RandomGenerator) ->
 /// The order of `epoch` (from 0) for `count` shuffled samples: the (epoch+1)-th
 /// `torch.randperm(count)` of a PyTorch generator seeded with `seed` (see the file header).
 public func torchEpochOrder(count: Int, seed: UInt64, epoch: Int) -> [Int] {
-    datasetCheck(count >= 0 && epoch >= 0, "torchEpochOrder: negative count \(count) or epoch \(epoch)")
+    trapUnless(count >= 0 && epoch >= 0, "torchEpochOrder: negative count \(count) or epoch \(epoch)")
     let key = EpochOrderCache.Key(count: count, seed: seed)
     // The generator after the latest epoch drawn for (count, seed), to continue from.
     var (start, generator) = EpochOrderCache.shared.withLock { cache in

@@ -2,6 +2,7 @@
 // index splits, so that train and validation sets can come from one folder with different
 // transforms (`Subset(folder.withTransform(train), indices: split.train)`).
 import Tensors
+import Traps
 
 /// The samples of `dataset` at `indices`, in that order (torch's `Subset`).
 public struct Subset: DirectBatchDataset {
@@ -12,7 +13,7 @@ public struct Subset: DirectBatchDataset {
 
     public init(_ dataset: any Dataset, indices: [Int]) {
         let n = dataset.count
-        for i in indices { datasetCheck(i >= 0 && i < n, "Subset: index \(i) out of range 0..<\(n)") }
+        for i in indices { trapUnless(i >= 0 && i < n, "Subset: index \(i) out of range 0..<\(n)") }
         self.dataset = dataset
         self.indices = indices
     }
@@ -21,7 +22,7 @@ public struct Subset: DirectBatchDataset {
     public var classes: [String] { dataset.classes }
 
     public func sample(at index: Int, using rng: inout RandomGenerator) throws -> (image: Tensor, label: Int) {
-        datasetCheck(index >= 0 && index < indices.count, "Subset: index \(index) out of range 0..<\(indices.count)")
+        trapUnless(index >= 0 && index < indices.count, "Subset: index \(index) out of range 0..<\(indices.count)")
         return try dataset.sample(at: indices[index], using: &rng)
     }
 
@@ -29,7 +30,7 @@ public struct Subset: DirectBatchDataset {
 
     public func writeSamples(_ subsetIndices: [Int], into images: UnsafeMutableBufferPointer<Float>) throws -> [Int] {
         guard let direct = dataset as? any DirectBatchDataset else {
-            fatalError("SwiftVision: Subset.writeSamples: \(type(of: dataset)) has no direct batch path")
+            trap("Subset.writeSamples: \(type(of: dataset)) has no direct batch path")
         }
         return try direct.writeSamples(subsetIndices.map { indices[$0] }, into: images)
     }
@@ -38,8 +39,8 @@ public struct Subset: DirectBatchDataset {
 /// Splits 0..<count into consecutive runs of a random permutation with the given lengths (torch's
 /// `random_split` with integer lengths). The lengths must sum to `count`.
 public func randomSplit(count: Int, lengths: [Int], seed: UInt64) -> [[Int]] {
-    datasetCheck(lengths.allSatisfy { $0 >= 0 } && lengths.reduce(0, +) == count,
-                 "randomSplit: lengths \(lengths) do not sum to the dataset size \(count)")
+    trapUnless(lengths.allSatisfy { $0 >= 0 } && lengths.reduce(0, +) == count,
+               "randomSplit: lengths \(lengths) do not sum to the dataset size \(count)")
     var rng = RandomGenerator(seed: Seeds.mix(seed, 0x5350_4C49_54))  // "SPLIT"
     let order = randomPermutation(count, using: &rng)
     var out: [[Int]] = [], start = 0
@@ -53,8 +54,8 @@ public func randomSplit(count: Int, lengths: [Int], seed: UInt64) -> [[Int]] {
 /// Splits 0..<count by fractions summing to 1, as torch's `random_split`: each part gets
 /// floor(count × fraction), and the remainder is dealt one by one to the parts in order.
 public func randomSplit(count: Int, fractions: [Double], seed: UInt64) -> [[Int]] {
-    datasetCheck(!fractions.isEmpty && fractions.allSatisfy { (0...1).contains($0) } && abs(fractions.reduce(0, +) - 1) < 1e-9,
-                 "randomSplit: fractions \(fractions) must be in 0...1 and sum to 1")
+    trapUnless(!fractions.isEmpty && fractions.allSatisfy { (0...1).contains($0) } && abs(fractions.reduce(0, +) - 1) < 1e-9,
+               "randomSplit: fractions \(fractions) must be in 0...1 and sum to 1")
     var lengths = fractions.map { Int((Double(count) * $0).rounded(.down)) }
     let remainder = count - lengths.reduce(0, +)
     for i in 0..<remainder { lengths[i % lengths.count] += 1 }

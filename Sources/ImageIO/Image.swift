@@ -1,5 +1,7 @@
 // An 8-bit image in HWC layout. ImageIO knows nothing of tensors: conversion is a transform.
 
+import Traps
+
 /// An image of `height` × `width` pixels with `channels` interleaved 8-bit samples (HWC).
 public struct Image: Sendable, Equatable {
     public var width: Int
@@ -10,7 +12,7 @@ public struct Image: Sendable, Equatable {
     public var pixels: [UInt8]
 
     public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
-        imageCheck(pixels.count == width * height * channels, "Image: pixel count does not match \(width)x\(height)x\(channels)")
+        trapUnless(pixels.count == width * height * channels, "Image: pixel count does not match \(width)x\(height)x\(channels)")
         self.width = width
         self.height = height
         self.channels = channels
@@ -19,7 +21,7 @@ public struct Image: Sendable, Equatable {
 
     /// An image filled with `value` (zeros by default).
     public init(width: Int, height: Int, channels: Int, value: UInt8 = 0) {
-        imageCheck(width >= 0 && height >= 0 && channels > 0, "Image: bad size \(width)x\(height)x\(channels)")
+        trapUnless(width >= 0 && height >= 0 && channels > 0, "Image: bad size \(width)x\(height)x\(channels)")
         self.init(width: width, height: height, channels: channels,
                   pixels: [UInt8](repeating: value, count: width * height * channels))
     }

@@ -3,6 +3,7 @@
 
 import NN
 import Tensors
+import Traps
 
 /// torchvision's `BasicBlock`: two 3×3 convs with a residual connection.
 public final class BasicBlock: Module, @unchecked Sendable {
@@ -11,7 +12,7 @@ public final class BasicBlock: Module, @unchecked Sendable {
     let downsample: Sequential?
 
     init(inplanes: Int, planes: Int, stride: Int, downsample: Sequential?, groups: Int, baseWidth: Int) {
-        precondition(groups == 1 && baseWidth == 64, "BasicBlock only supports groups=1 and base_width=64")
+        trapUnless(groups == 1 && baseWidth == 64, "BasicBlock only supports groups=1 and base_width=64")
         conv1 = Conv2d(inplanes, planes, kernelSize: 3, stride: stride, padding: 1, bias: false)
         bn1 = BatchNorm2d(planes)
         conv2 = Conv2d(planes, planes, kernelSize: 3, padding: 1, bias: false)
@@ -82,7 +83,7 @@ public final class ResNet: Module, @unchecked Sendable {
     /// A ResNet with `blocks[i]` blocks in stage i, like torchvision's `ResNet(block, layers, ...)`.
     public init(block: Block, layers blocks: [Int], numClasses: Int = 1000, zeroInitResidual: Bool = false,
                 groups: Int = 1, widthPerGroup: Int = 64) {
-        precondition(blocks.count == 4, "ResNet needs 4 stages")
+        trapUnless(blocks.count == 4, "ResNet needs 4 stages")
         let expansion = block == .basic ? BasicBlock.expansion : Bottleneck.expansion
         var inplanes = 64
         conv1 = Conv2d(3, 64, kernelSize: 7, stride: 2, padding: 3, bias: false)

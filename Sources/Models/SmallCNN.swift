@@ -10,6 +10,7 @@
 
 import NN
 import Tensors
+import Traps
 
 /// The Fashion-MNIST baseline CNN with PyTorch's `nn.Sequential` key names (`0.weight`, `3.weight`,
 /// `7.weight`, `9.weight`), for (N, C, 28, 28) inputs. Layers use PyTorch's default initialisation.
@@ -24,8 +25,8 @@ public final class SmallCNN: Module, @unchecked Sendable {
     public let layers: [Module]
 
     public init(inputChannels: Int = 1, numClasses: Int = 10) {
-        precondition(inputChannels > 0 && numClasses > 0,
-                     "SmallCNN: inputChannels (\(inputChannels)) and numClasses (\(numClasses)) must be positive")
+        trapUnless(inputChannels > 0 && numClasses > 0,
+                   "SmallCNN: inputChannels (\(inputChannels)) and numClasses (\(numClasses)) must be positive")
         self.inputChannels = inputChannels
         self.numClasses = numClasses
         layers = [

@@ -3,6 +3,7 @@
 
 import NN
 import Tensors
+import Traps
 
 /// torchvision's `VGG`.
 public final class VGG: Module, @unchecked Sendable {
@@ -21,7 +22,7 @@ public final class VGG: Module, @unchecked Sendable {
 
     /// VGG-`depth` (11, 13, 16 or 19), optionally with batch norm after every conv.
     public init(depth: Int, batchNorm: Bool = false, numClasses: Int = 1000, dropout: Float = 0.5) {
-        guard let config = Self.configurations[depth] else { fatalError("SwiftVision: VGG depth must be 11, 13, 16 or 19, got \(depth)") }
+        guard let config = Self.configurations[depth] else { trap("VGG depth must be 11, 13, 16 or 19, got \(depth)") }
         var layers: [Module] = []
         var channels = 3
         for v in config {

@@ -5,12 +5,13 @@
 
 import Foundation
 import Tensors
+import Traps
 
 /// PyTorch's `torch.nn.init` functions.
 public enum Init {
     /// Fan-in and fan-out of a weight: dims 1 and 0 times the receptive field (dims 2...).
     public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
-        precondition(shape.count >= 2, "fan in/out need a weight with at least 2 dimensions, got \(describe(shape))")
+        trapUnless(shape.count >= 2, "fan in/out need a weight with at least 2 dimensions, got \(describe(shape))")
         let receptive = shape.dropFirst(2).reduce(1, *)
         return (shape[1] * receptive, shape[0] * receptive)
     }

@@ -5,6 +5,7 @@
 // `layer1.0.conv1.weight` and `bn1.running_var` line up with torchvision's checkpoints.
 
 import Tensors
+import Traps
 
 /// A neural-network module (PyTorch's `nn.Module`). Subclasses register parameters, buffers and
 /// children in their initialiser and override `forward(_:)`.
@@ -22,7 +23,7 @@ open class Module: @unchecked Sendable {
 
     /// Computes the module's output. Subclasses override it.
     open func forward(_ input: Tensor) -> Tensor {
-        fatalError("SwiftVision: \(type(of: self)) does not override forward(_:)")
+        trap("\(type(of: self)) does not override forward(_:)")
     }
 
     /// Calls `forward(_:)`.
@@ -44,7 +45,7 @@ open class Module: @unchecked Sendable {
 
     /// Stops with a message naming this module, for inputs it cannot take.
     public func inputError(_ message: String) -> Never {
-        fatalError("SwiftVision: \(summary) at '\(path)': \(message)")
+        trap("\(summary) at '\(path)': \(message)")
     }
 
     // MARK: Registration
@@ -52,7 +53,7 @@ open class Module: @unchecked Sendable {
     /// Registers a parameter under `name` and returns it.
     @discardableResult
     public func registerParameter(_ name: String, _ parameter: Parameter) -> Parameter {
-        precondition(!name.contains("."), "parameter names cannot contain '.'")
+        trapUnless(!name.contains("."), "parameter names cannot contain '.'")
         parameterSlots.removeAll { $0.name == name }
         parameterSlots.append((name, parameter))
         return parameter

@@ -1,6 +1,7 @@
 // Factory functions: constants, ranges and random tensors.
 
 import Foundation
+import Traps
 
 extension Tensor {
     /// A tensor filled with `value`.
@@ -24,7 +25,7 @@ extension Tensor {
 
     /// Values `start, start+step, ...` below `end` (PyTorch's `arange`).
     public static func arange(_ start: Float = 0, _ end: Float, step: Float = 1) -> Tensor {
-        if step == 0 { fatalError("SwiftVision: arange step must be non-zero") }
+        if step == 0 { trap("arange step must be non-zero") }
         let n = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         let t = Tensor(uninitializedShape: [n])
         for i in 0..<n { t.storage.base[i] = start + Float(i) * step }

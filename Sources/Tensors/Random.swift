@@ -4,6 +4,7 @@
 // layers initialise from is PyTorch's (`TorchGenerator`), so seeds mean what they mean there.
 
 import Foundation
+import Traps
 
 /// A seeded pseudo-random number generator (xoshiro256**).
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatable {
@@ -25,7 +26,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
 
     /// Restores a generator from saved state words.
     public init(state: [UInt64]) {
-        precondition(state.count == 4, "RandomGenerator(state:) needs 4 words")
+        trapUnless(state.count == 4, "RandomGenerator(state:) needs 4 words")
         self.state = (state[0], state[1], state[2], state[3])
     }
 

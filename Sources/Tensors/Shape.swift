@@ -2,6 +2,8 @@
 // reshape inference. These functions throw `TensorError`; the ops call them through `check`,
 // which turns an error into a trap with the same message (see Docs/Errors.md for the policy).
 
+import Traps
+
 /// An error about tensor shapes, dimensions or autograd use. The message names the shapes involved.
 public struct TensorError: Error, CustomStringConvertible, Equatable {
     /// What went wrong, naming the shapes and dimensions involved.
@@ -14,7 +16,7 @@ public struct TensorError: Error, CustomStringConvertible, Equatable {
 /// (kept in release builds, unlike `precondition`'s).
 @inlinable
 func check<T>(_ body: () throws(TensorError) -> T) -> T {
-    do { return try body() } catch { fatalError("SwiftVision: \(error.message)") }
+    do { return try body() } catch { trap(error.message) }
 }
 
 /// Formats a shape as PyTorch prints it: `[2, 3, 4]`.

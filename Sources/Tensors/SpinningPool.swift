@@ -21,6 +21,7 @@
 
 import Foundation
 import Synchronization
+import Traps
 
 /// A fixed set of worker threads that run the chunks of one parallel loop at a time.
 final class SpinningPool: @unchecked Sendable {
@@ -63,7 +64,7 @@ final class SpinningPool: @unchecked Sendable {
     /// on the caller or a worker, and returns true when all are done; returns false without running
     /// anything when the pool is busy with another caller's loop.
     func run(chunks: Int, _ body: (Int) -> Void) -> Bool {
-        precondition(chunks >= 1 && chunks <= workers + 1 && chunks < 1 << 16, "SpinningPool: \(chunks) chunks for \(workers) workers")
+        trapUnless(chunks >= 1 && chunks <= workers + 1 && chunks < 1 << 16, "SpinningPool: \(chunks) chunks for \(workers) workers")
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         withoutActuallyEscaping(body) { escapable in
             job = escapable

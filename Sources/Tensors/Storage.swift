@@ -10,6 +10,7 @@
 
 import Foundation
 import Synchronization
+import Traps
 
 /// A reference-counted, 64-byte-aligned buffer of `Float`s. Tensors share one until they are written.
 public final class TensorStorage: @unchecked Sendable {
@@ -21,7 +22,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     /// Allocates `count` uninitialised elements from the caching allocator.
     public init(uninitializedCount count: Int) {
-        precondition(count >= 0, "TensorStorage: negative element count \(count)")
+        trapUnless(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
         let (pointer, bytes) = CachingAllocator.shared.allocate(bytes: max(count, 1) &* MemoryLayout<Float>.stride)
         self.base = pointer.bindMemory(to: Float.self, capacity: bytes / MemoryLayout<Float>.stride)

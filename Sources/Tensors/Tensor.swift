@@ -8,6 +8,8 @@
 // transpose flags instead of transposed copies. Keeping every tensor contiguous keeps every kernel a
 // plain loop over raw buffers. `node` links a tensor to the autograd graph (see Autograd.swift).
 
+import Traps
+
 /// An n-dimensional array of `Float` with PyTorch semantics and define-by-run autograd.
 public struct Tensor: @unchecked Sendable {
     /// The shared buffer this tensor's elements live in.
@@ -71,7 +73,7 @@ public struct Tensor: @unchecked Sendable {
 
     /// The value of a one-element tensor.
     public func item() -> Float {
-        if count != 1 { fatalError("SwiftVision: item() needs a tensor with one element, got shape \(describe(shape))") }
+        if count != 1 { trap("item() needs a tensor with one element, got shape \(describe(shape))") }
         return storage.base[offset]
     }
 

@@ -19,6 +19,7 @@
 
 import Foundation
 import Synchronization
+import Traps
 
 /// PyTorch's CPU generator (MT19937 with PyTorch's seeding and sampling rules).
 public struct TorchGenerator: Sendable, Equatable, Codable {
@@ -138,7 +139,7 @@ public struct TorchGenerator: Sendable, Equatable, Codable {
 
     /// A random permutation of 0..<n, as `torch.randperm(n, generator=g)` gives it.
     public mutating func randperm(_ n: Int) -> [Int] {
-        precondition(n >= 0, "randperm: negative count \(n)")
+        trapUnless(n >= 0, "randperm: negative count \(n)")
         var r = Array(0..<n)
         r.withUnsafeMutableBufferPointer { a in
             if n < Int(UInt32.max / 20) {

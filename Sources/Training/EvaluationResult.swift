@@ -7,6 +7,7 @@
 // Confusion matrix rows are true classes, columns predicted classes.
 
 import Tensors
+import Traps
 
 /// Accuracy, loss and confusion matrix of a classifier on a data set (JSON keys snake_case).
 public struct EvaluationResult: Codable, Sendable, Equatable {
@@ -54,7 +55,7 @@ public struct EvaluationAccumulator: Sendable {
     public var skippedSamples = 0
 
     public init(numClasses: Int, topK: Int = 5) {
-        precondition(numClasses > 0, "EvaluationAccumulator: numClasses must be positive, got \(numClasses)")
+        trapUnless(numClasses > 0, "EvaluationAccumulator: numClasses must be positive, got \(numClasses)")
         self.numClasses = numClasses
         self.topK = max(1, min(topK, numClasses))
         confusion = [Int](repeating: 0, count: numClasses * numClasses)

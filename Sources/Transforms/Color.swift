@@ -1,6 +1,7 @@
 // Mode conversion and Grayscale with Pillow's arithmetic.
 import ImageIO
 import Tensors
+import Traps
 
 extension Image {
     /// The image in `mode` with Pillow's `convert` rules (L = (R·19595 + G·38470 + B·7471 + 2¹⁵) >> 16,
@@ -39,7 +40,7 @@ func luma(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
 public struct Grayscale: DeterministicImageTransform {
     public var outputChannels: Int
     public init(outputChannels: Int = 1) {
-        imageCheck(outputChannels == 1 || outputChannels == 3, "Grayscale: 1 or 3 output channels")
+        trapUnless(outputChannels == 1 || outputChannels == 3, "Grayscale: 1 or 3 output channels")
         self.outputChannels = outputChannels
     }
     public func callAsFunction(_ image: Image) -> Image {

@@ -4,6 +4,7 @@
 import Foundation
 import ImageIO
 import Tensors
+import Traps
 
 extension Image {
     /// Pillow's `Image.blend(degenerate, self, factor)`: d + factor·(x − d) in Float32, truncated;
@@ -60,7 +61,7 @@ extension Image {
     /// torchvision's `adjust_hue` on a PIL image: to Pillow HSV, add `factor`·255 (wrapping) to H,
     /// back to RGB. `factor` in [-0.5, 0.5]; gray images are returned unchanged.
     public func adjustedHue(_ factor: Double) -> Image {
-        imageCheck(abs(factor) <= 0.5, "adjustedHue: factor \(factor) is not in [-0.5, 0.5]")
+        trapUnless(abs(factor) <= 0.5, "adjustedHue: factor \(factor) is not in [-0.5, 0.5]")
         guard channels >= 3 else { return self }
         let shift = UInt8(truncatingIfNeeded: Int8(truncatingIfNeeded: Int(factor * 255)))
         var out = pixels
@@ -121,7 +122,7 @@ public struct ColorJitter: ImageTransform {
     public var hue: ClosedRange<Double>?
 
     public init(brightness: Double = 0, contrast: Double = 0, saturation: Double = 0, hue: Double = 0) {
-        imageCheck(brightness >= 0 && contrast >= 0 && saturation >= 0 && (0...0.5).contains(hue), "ColorJitter: bad parameter")
+        trapUnless(brightness >= 0 && contrast >= 0 && saturation >= 0 && (0...0.5).contains(hue), "ColorJitter: bad parameter")
         func range(_ v: Double) -> ClosedRange<Double>? { v == 0 ? nil : max(0, 1 - v)...(1 + v) }
         self.brightness = range(brightness)
         self.contrast = range(contrast)

@@ -3,6 +3,7 @@
 import Foundation
 import ImageIO
 import Tensors
+import Traps
 
 @inlinable
 func pythonRound(_ x: Double) -> Int { Int(x.rounded(.toNearestOrEven)) }
@@ -42,7 +43,7 @@ public struct Pad: DeterministicImageTransform {
         case 1: (left, top, right, bottom) = (padding[0], padding[0], padding[0], padding[0])
         case 2: (left, top, right, bottom) = (padding[0], padding[1], padding[0], padding[1])
         case 4: (left, top, right, bottom) = (padding[0], padding[1], padding[2], padding[3])
-        default: fatalError("SwiftVision: " + "Pad: padding must have 1, 2 or 4 elements")
+        default: trap("Pad: padding must have 1, 2 or 4 elements")
         }
         self.fill = fill
         self.mode = mode

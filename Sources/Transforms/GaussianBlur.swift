@@ -4,12 +4,13 @@
 import Foundation
 import ImageIO
 import Tensors
+import Traps
 
 extension Image {
     /// The image blurred with a `kernelSize`×`kernelSize` Gaussian of standard deviation `sigma`
     /// (odd kernel sizes; separate sizes/sigmas per axis as (x, y)).
     public func gaussianBlurred(kernelSize: (x: Int, y: Int), sigma: (x: Double, y: Double)) -> Image {
-        imageCheck(kernelSize.x % 2 == 1 && kernelSize.y % 2 == 1 && kernelSize.x > 0 && kernelSize.y > 0, "gaussianBlurred: kernel sizes must be odd and positive")
+        trapUnless(kernelSize.x % 2 == 1 && kernelSize.y % 2 == 1 && kernelSize.x > 0 && kernelSize.y > 0, "gaussianBlurred: kernel sizes must be odd and positive")
         func kernel(_ k: Int, _ sigma: Double) -> [Float] {
             let half = Float(k - 1) * 0.5
             let step = k > 1 ? (2 * half) / Float(k - 1) : 0

@@ -1,6 +1,7 @@
 // Crop and pad on images with PIL/torchvision semantics: crop regions may leave the image (the
 // outside is zero, as PIL's Image.crop), padding modes are numpy's (constant, edge, reflect, symmetric).
 import ImageIO
+import Traps
 
 /// How `pad` fills the border (torchvision's padding_mode).
 public enum PaddingMode: String, Sendable, CaseIterable {
@@ -18,7 +19,7 @@ extension Image {
     /// The `height`×`width` region whose top-left corner is (`top`, `left`); parts outside the
     /// image are zero (PIL's `crop((left, top, left + width, top + height))`).
     public func cropped(top: Int, left: Int, height h: Int, width w: Int) -> Image {
-        imageCheck(h >= 0 && w >= 0, "cropped: negative size \(h)x\(w)")
+        trapUnless(h >= 0 && w >= 0, "cropped: negative size \(h)x\(w)")
         let c = channels
         var out = [UInt8](repeating: 0, count: h * w * c)
         let x0 = max(0, left), x1 = min(width, left + w)
@@ -40,7 +41,7 @@ extension Image {
     /// torchvision's `F.pad` on a PIL image.
     public func padded(left: Int, top: Int, right: Int, bottom: Int, mode: PaddingMode = .constant, fill: UInt8 = 0) -> Image {
         let ow = width + left + right, oh = height + top + bottom
-        imageCheck(ow >= 0 && oh >= 0, "padded: negative result size")
+        trapUnless(ow >= 0 && oh >= 0, "padded: negative result size")
         if mode == .constant {
             var out = cropped(top: -top, left: -left, height: oh, width: ow)
             if fill != 0 {
@@ -52,7 +53,7 @@ extension Image {
             }
             return out
         }
-        imageCheck(width > 0 && height > 0, "padded: cannot \(mode)-pad an empty image")
+        trapUnless(width > 0 && height > 0, "padded: cannot \(mode)-pad an empty image")
         let xs = (0..<ow).map { Self.sourceIndex($0 - left, size: width, mode: mode) }
         let ys = (0..<oh).map { Self.sourceIndex($0 - top, size: height, mode: mode) }
         let c = channels

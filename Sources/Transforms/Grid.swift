@@ -1,6 +1,7 @@
 // torchvision.utils.make_grid and save_image.
 import ImageIO
 import Tensors
+import Traps
 
 /// Tiles an NCHW batch into one CHW image tensor (torchvision.utils.make_grid): `nrow` images per
 /// row, `padding` pixels of `padValue` around each; 1-channel batches become 3-channel; with
@@ -10,7 +11,7 @@ public func makeGrid(_ batch: Tensor, nrow: Int = 8, padding: Int = 2, normalize
                      valueRange: ClosedRange<Float>? = nil, scaleEach: Bool = false, padValue: Float = 0) -> Tensor {
     var t = batch
     if t.rank == 3 { t = Tensor(shape: [1] + t.shape, data: t.scalars) }
-    imageCheck(t.rank == 4, "makeGrid: expected NCHW, got \(batch.shape)")
+    trapUnless(t.rank == 4, "makeGrid: expected NCHW, got \(batch.shape)")
     var (n, c, h, w) = (t.shape[0], t.shape[1], t.shape[2], t.shape[3])
     var data = t.scalars
     if c == 1 {
@@ -46,7 +47,7 @@ public func makeGrid(_ batch: Tensor, nrow: Int = 8, padding: Int = 2, normalize
 
 /// The 8-bit image save_image writes: `byte(clamp(x * 255 + 0.5, 0, 255))` of a CHW tensor.
 public func gridImage(_ chw: Tensor) -> Image {
-    imageCheck(chw.rank == 3 && [1, 3, 4].contains(chw.shape[0]), "gridImage: expected CHW with 1, 3 or 4 channels, got \(chw.shape)")
+    trapUnless(chw.rank == 3 && [1, 3, 4].contains(chw.shape[0]), "gridImage: expected CHW with 1, 3 or 4 channels, got \(chw.shape)")
     let c = chw.shape[0], h = chw.shape[1], w = chw.shape[2]
     let s = chw.scalars
     var px = [UInt8](repeating: 0, count: c * h * w)

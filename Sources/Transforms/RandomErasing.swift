@@ -1,6 +1,7 @@
 // torchvision's RandomErasing on a CHW tensor (after Normalize, as in the training recipes).
 import Foundation
 import Tensors
+import Traps
 
 /// Erases a random rectangle with probability `p`: area fraction from `scale`, aspect ratio
 /// log-uniform in `ratio`, ten tries; the rectangle is filled with `value` per channel, or
@@ -34,11 +35,11 @@ public struct RandomErasing: TensorTransform {
     }
 
     public func apply(_ tensor: Tensor, using rng: inout RandomGenerator) throws -> Tensor {
-        imageCheck(tensor.rank == 3, "RandomErasing: expected CHW, got \(tensor.shape)")
+        trapUnless(tensor.rank == 3, "RandomErasing: expected CHW, got \(tensor.shape)")
         guard rng.nextDouble() < p else { return tensor }
         let c = tensor.shape[0], h = tensor.shape[1], w = tensor.shape[2]
         guard let r = Self.parameters(height: h, width: w, scale: scale, ratio: ratio, using: &rng) else { return tensor }
-        if let value { imageCheck(value.count == 1 || value.count == c, "RandomErasing: value needs 1 or \(c) elements") }
+        if let value { trapUnless(value.count == 1 || value.count == c, "RandomErasing: value needs 1 or \(c) elements") }
         var out = tensor
         out.withUnsafeMutableBufferPointer { d in
             for ch in 0..<c {

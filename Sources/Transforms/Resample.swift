@@ -14,6 +14,7 @@
 // differ; Resample.c in older Pillow always went horizontal first). Nearest follows PIL's affine "scale" path instead:
 // source index = Int((i + 0.5) * in / out), with the x positions accumulated as Pillow does.
 import ImageIO
+import Traps
 
 /// Interpolation modes (torchvision's InterpolationMode for PIL images).
 public enum Interpolation: String, Sendable, CaseIterable {
@@ -84,7 +85,7 @@ extension Image {
     /// (antialiased when downscaling). Gray and RGB match Pillow bit for bit; RGBA is resampled
     /// without Pillow's alpha premultiplication.
     public func resized(width outW: Int, height outH: Int, interpolation: Interpolation = .bilinear) -> Image {
-        imageCheck(outW > 0 && outH > 0, "resized: size must be positive, got \(outW)x\(outH)")
+        trapUnless(outW > 0 && outH > 0, "resized: size must be positive, got \(outW)x\(outH)")
         if outW == width && outH == height { return self }
         if interpolation == .nearest { return resizedNearest(width: outW, height: outH) }
         var current = self

@@ -1,18 +1,19 @@
 // Resize and the size rule of torchvision's _compute_resized_output_size.
 import ImageIO
 import Tensors
+import Traps
 
 /// The size torchvision's Resize produces for an image of `height`×`width`: `size` with one
 /// element scales the shorter side to it (keeping the aspect ratio, truncating the long side) and
 /// caps the longer side at `maxSize`; two elements are (height, width).
 public func resizedOutputSize(height h: Int, width w: Int, size: [Int], maxSize: Int? = nil) -> (height: Int, width: Int) {
-    imageCheck(size.count == 1 || size.count == 2, "Resize: size must have 1 or 2 elements")
+    trapUnless(size.count == 1 || size.count == 2, "Resize: size must have 1 or 2 elements")
     if size.count == 2 { return (size[0], size[1]) }
     let (short, long) = w <= h ? (w, h) : (h, w)
     var newShort = size[0]
     var newLong = Int(Double(newShort * long) / Double(short))
     if let maxSize {
-        imageCheck(maxSize > size[0], "Resize: max_size (\(maxSize)) must be greater than size (\(size[0]))")
+        trapUnless(maxSize > size[0], "Resize: max_size (\(maxSize)) must be greater than size (\(size[0]))")
         if newLong > maxSize {
             newShort = Int(Double(maxSize * newShort) / Double(newLong))
             newLong = maxSize

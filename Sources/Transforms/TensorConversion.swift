@@ -1,6 +1,7 @@
 // Image <-> tensor (torchvision's to_tensor / to_pil_image), Normalize, and batching into NCHW.
 import ImageIO
 import Tensors
+import Traps
 
 /// The CHW Float tensor of `image` with values x / 255 in [0, 1] (torchvision's `to_tensor`).
 public func toTensor(_ image: Image) -> Tensor {
@@ -24,7 +25,7 @@ public func toTensor(_ image: Image) -> Tensor {
 /// The image of a CHW tensor in [0, 1] (1, 3 or 4 channels) with torchvision's `to_pil_image`
 /// rule `byte(x * 255)` (truncation), clamped to 0...255.
 public func toImage(_ tensor: Tensor) -> Image {
-    imageCheck(tensor.rank == 3 && [1, 3, 4].contains(tensor.shape[0]), "toImage: expected CHW with 1, 3 or 4 channels, got \(tensor.shape)")
+    trapUnless(tensor.rank == 3 && [1, 3, 4].contains(tensor.shape[0]), "toImage: expected CHW with 1, 3 or 4 channels, got \(tensor.shape)")
     let c = tensor.shape[0], h = tensor.shape[1], w = tensor.shape[2], hw = h * w
     var pixels = [UInt8](repeating: 0, count: c * hw)
     tensor.withUnsafeBufferPointer { src in
@@ -42,10 +43,10 @@ public func toImage(_ tensor: Tensor) -> Image {
 
 /// Stacks equally sized images into an NCHW tensor of x / 255.
 public func batchTensor(_ images: [Image]) -> Tensor {
-    imageCheck(!images.isEmpty, "batchTensor: no images")
+    trapUnless(!images.isEmpty, "batchTensor: no images")
     let first = images[0]
     for im in images {
-        imageCheck(im.width == first.width && im.height == first.height && im.channels == first.channels,
+        trapUnless(im.width == first.width && im.height == first.height && im.channels == first.channels,
                      "batchTensor: images differ in size (\(im.width)x\(im.height)x\(im.channels) vs \(first.width)x\(first.height)x\(first.channels))")
     }
     return stack(images.map(toTensor))
@@ -53,12 +54,12 @@ public func batchTensor(_ images: [Image]) -> Tensor {
 
 /// Stacks equally shaped CHW tensors into NCHW.
 public func stack(_ tensors: [Tensor]) -> Tensor {
-    imageCheck(!tensors.isEmpty, "stack: no tensors")
+    trapUnless(!tensors.isEmpty, "stack: no tensors")
     let shape = tensors[0].shape, n = tensors[0].count
     var out = Tensor(uninitializedShape: [tensors.count] + shape)
     out.withUnsafeMutableBufferPointer { dst in
         for (i, t) in tensors.enumerated() {
-            imageCheck(t.shape == shape, "stack: shape \(t.shape) differs from \(shape)")
+            trapUnless(t.shape == shape, "stack: shape \(t.shape) differs from \(shape)")
             t.withUnsafeBufferPointer { src in
                 (dst.baseAddress! + i * n).update(from: src.baseAddress!, count: n)
             }
@@ -73,16 +74,16 @@ public struct Normalize: TensorTransform {
     public var std: [Float]
 
     public init(mean: [Float], std: [Float]) {
-        imageCheck(mean.count == std.count, "Normalize: mean and std differ in length")
-        imageCheck(!std.contains(0), "Normalize: std contains 0")
+        trapUnless(mean.count == std.count, "Normalize: mean and std differ in length")
+        trapUnless(!std.contains(0), "Normalize: std contains 0")
         self.mean = mean
         self.std = std
     }
 
     public func callAsFunction(_ tensor: Tensor) -> Tensor {
-        imageCheck(tensor.rank == 3 || tensor.rank == 4, "Normalize: expected CHW or NCHW, got \(tensor.shape)")
+        trapUnless(tensor.rank == 3 || tensor.rank == 4, "Normalize: expected CHW or NCHW, got \(tensor.shape)")
         let c = tensor.shape[tensor.rank - 3]
-        imageCheck(c == mean.count, "Normalize: \(c) channels but \(mean.count) means")
+        trapUnless(c == mean.count, "Normalize: \(c) channels but \(mean.count) means")
         let plane = tensor.shape[tensor.rank - 2] * tensor.shape[tensor.rank - 1]
         var out = Tensor(uninitializedShape: tensor.shape)
         out.withUnsafeMutableBufferPointer { dst in

@@ -1,4 +1,5 @@
 import Tensors
+import Traps
 
 /// max(x, 0) (PyTorch's `nn.ReLU`). `inplace` is accepted for familiarity: tensors are values, so
 /// the result is always a new tensor.
@@ -31,7 +32,7 @@ public final class Flatten: Module, @unchecked Sendable {
 public final class Dropout: Module, @unchecked Sendable {
     public let p: Float
     public init(p: Float = 0.5) {
-        precondition(p >= 0 && p <= 1, "Dropout probability has to be between 0 and 1, but got \(p)")
+        trapUnless(p >= 0 && p <= 1, "Dropout probability has to be between 0 and 1, but got \(p)")
         self.p = p
         super.init()
     }

@@ -1,4 +1,5 @@
 import Tensors
+import Traps
 
 /// 2-D convolution layer (PyTorch's `nn.Conv2d`), with PyTorch's default initialisation.
 public final class Conv2d: Module, @unchecked Sendable {
@@ -13,8 +14,8 @@ public final class Conv2d: Module, @unchecked Sendable {
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true) {
-        precondition(inChannels % groups == 0 && outChannels % groups == 0,
-                     "Conv2d: in_channels \(inChannels) and out_channels \(outChannels) must be divisible by groups \(groups)")
+        trapUnless(inChannels % groups == 0 && outChannels % groups == 0,
+                   "Conv2d: in_channels \(inChannels) and out_channels \(outChannels) must be divisible by groups \(groups)")
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding; self.dilation = dilation
         self.groups = groups

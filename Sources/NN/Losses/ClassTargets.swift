@@ -7,6 +7,7 @@
 // negligible next to any network producing the logits; a fused log-softmax + NLL op can replace it.
 
 import Tensors
+import Traps
 
 /// Class-index targets resolved against logits flattened to [M, C].
 struct ClassTargets {
@@ -26,11 +27,11 @@ struct ClassTargets {
         var total: Float = 0
         for (i, v) in labels.enumerated() {
             guard v.rounded() == v, let y = Int(exactly: v) else {
-                fatalError("SwiftVision: \(context): target \(v) at position \(i) is not an integer class index")
+                trap("\(context): target \(v) at position \(i) is not an integer class index")
             }
             if y == ignoreIndex { continue }
             guard y >= 0 && y < classes else {
-                fatalError("SwiftVision: \(context): target \(y) at position \(i) is out of bounds for \(classes) classes")
+                trap("\(context): target \(y) at position \(i) is out of bounds for \(classes) classes")
             }
             let w = weight?[y] ?? 1
             sel[i * classes + y] = w
@@ -53,7 +54,7 @@ struct ClassRows {
     init(_ input: Tensor, context: String) {
         switch input.rank {
         case 0:
-            fatalError("SwiftVision: \(context): expected input [N, C] or [N, C, d1, ...], got a scalar")
+            trap("\(context): expected input [N, C] or [N, C, d1, ...], got a scalar")
         case 1:
             rows = input.reshape([1, input.shape[0]])
             sampleShape = []
@@ -74,7 +75,7 @@ struct ClassRows {
 func classWeights(_ weight: Tensor?, classes: Int, context: String) -> [Float]? {
     guard let weight else { return nil }
     guard weight.shape == [classes] else {
-        fatalError("SwiftVision: \(context): weight must have shape [\(classes)] (one per class), got \(describe(weight.shape))")
+        trap("\(context): weight must have shape [\(classes)] (one per class), got \(describe(weight.shape))")
     }
     return weight.scalars
 }

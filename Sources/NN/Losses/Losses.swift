@@ -11,6 +11,7 @@
 //   loss_i = −Σ_c w[c]·((1 − ε)·p[i, c] + ε / C)·logp[i, c], and mean divides by the sample count.
 
 import Tensors
+import Traps
 
 /// Cross-entropy between `logits` and class targets (PyTorch's `F.cross_entropy`).
 ///
@@ -27,7 +28,7 @@ public func crossEntropy(_ logits: Tensor, _ targets: Tensor, weight: Tensor? = 
                          reduction: Reduction = .mean, labelSmoothing: Float = 0) -> Tensor {
     let context = "crossEntropy(logits \(describe(logits.shape)), targets \(describe(targets.shape)))"
     guard labelSmoothing >= 0 && labelSmoothing <= 1 else {
-        fatalError("SwiftVision: \(context): labelSmoothing must be in [0, 1], got \(labelSmoothing)")
+        trap("\(context): labelSmoothing must be in [0, 1], got \(labelSmoothing)")
     }
     if targets.shape == logits.shape && logits.rank >= 1 {
         return crossEntropyWithProbabilities(logits, targets, weight: weight, reduction: reduction,
@@ -71,7 +72,7 @@ public func nllLoss(_ logProbs: Tensor, _ targets: [Int], weight: Tensor? = nil,
 /// [N] target against an [N, 1] input silently computes an N×N loss.
 public func mseLoss(_ input: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
     guard input.shape == target.shape else {
-        fatalError("SwiftVision: mseLoss: input \(describe(input.shape)) and target \(describe(target.shape)) must have the same shape")
+        trap("mseLoss: input \(describe(input.shape)) and target \(describe(target.shape)) must have the same shape")
     }
     let diff = input - target
     let squared = diff * diff
@@ -88,7 +89,7 @@ public func mseLoss(_ input: Tensor, _ target: Tensor, reduction: Reduction = .m
 private func classificationLoss(_ logp: Tensor, _ input: ClassRows, _ targets: Tensor, weight: Tensor?, ignoreIndex: Int,
                                 reduction: Reduction, labelSmoothing: Float, context: String) -> Tensor {
     guard targets.shape == input.sampleShape else {
-        fatalError("SwiftVision: \(context): expected class-index targets of shape \(describe(input.sampleShape))")
+        trap("\(context): expected class-index targets of shape \(describe(input.sampleShape))")
     }
     let c = input.classes
     let w = classWeights(weight, classes: c, context: context)

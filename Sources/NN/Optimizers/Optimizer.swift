@@ -11,6 +11,7 @@
 // "beta1", ...) and per-parameter step counts ("3.step"). Loading restores both, so training resumes exactly.
 
 import Tensors
+import Traps
 
 /// A gradient-descent optimizer over a fixed list of parameters (PyTorch's `torch.optim.Optimizer`
 /// with a single parameter group).
@@ -105,5 +106,5 @@ public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
 /// Checks hyper-parameters as PyTorch's constructors do (programmer errors trap).
 @inline(__always)
 func requireHyperparameter(_ ok: Bool, _ message: @autoclosure () -> String) {
-    if !ok { fatalError("SwiftVision: \(message())") }
+    if !ok { trap(message()) }
 }

@@ -10,6 +10,7 @@
 // OneCycleLR and warm-up).
 
 import Tensors
+import Traps
 
 /// What a scheduler needs to resume: PyTorch's `scheduler.state_dict()` for one parameter group.
 public struct SchedulerState: Codable, Sendable, Equatable {
@@ -88,7 +89,7 @@ open class LRScheduler: @unchecked Sendable {
     /// The LR for `lastEpoch` (already advanced), given the optimizer's current LR: PyTorch's
     /// `get_lr()`. Subclasses override it.
     open func computeLR() -> Double {
-        fatalError("SwiftVision: \(type(of: self)) does not override computeLR()")
+        trap("\(type(of: self)) does not override computeLR()")
     }
 
     /// Advances the schedule by one step and sets the optimizer's LR.

@@ -5,6 +5,7 @@
 // Step it once per batch; stepping past totalSteps is an error.
 
 import Foundation
+import Traps
 
 /// The 1cycle learning-rate (and momentum) policy, stepped once per batch.
 public final class OneCycleLR: LRScheduler, @unchecked Sendable {
@@ -36,7 +37,7 @@ public final class OneCycleLR: LRScheduler, @unchecked Sendable {
         minLR = initialLR / finalDivFactor
         if cycleMomentum {
             guard let m = optimizer as? any MomentumScheduled else {
-                fatalError("SwiftVision: OneCycleLR: optimizer \(type(of: optimizer)) has no momentum or beta1 to cycle; pass cycleMomentum: false")
+                trap("OneCycleLR: optimizer \(type(of: optimizer)) has no momentum or beta1 to cycle; pass cycleMomentum: false")
             }
             m.scheduledMomentum = maxMomentum
             momentumRange = (baseMomentum, maxMomentum)
@@ -56,7 +57,7 @@ public final class OneCycleLR: LRScheduler, @unchecked Sendable {
     public override func computeLR() -> Double {
         let stepNum = Double(lastEpoch)
         if lastEpoch > totalSteps {
-            fatalError("SwiftVision: OneCycleLR: tried to step \(lastEpoch) times; the specified number of total steps is \(totalSteps)")
+            trap("OneCycleLR: tried to step \(lastEpoch) times; the specified number of total steps is \(totalSteps)")
         }
         let warmEnd = pctStart * Double(totalSteps) - 1
         let lastEnd = Double(totalSteps - 1)

@@ -5,6 +5,8 @@
 // next child restarts at epoch 0 in closed form (so a cosine after a warm-up starts from the base
 // LR); between milestones the active child steps normally.
 
+import Traps
+
 /// Switches between `schedulers` at the `milestones` steps (one fewer milestone than schedulers).
 public final class SequentialLR: LRScheduler, @unchecked Sendable {
     public let schedulers: [LRScheduler]
@@ -48,7 +50,7 @@ public final class SequentialLR: LRScheduler, @unchecked Sendable {
 
     public override func load(_ state: SchedulerState) {
         guard state.children.count == schedulers.count else {
-            fatalError("SwiftVision: SequentialLR.load: state has \(state.children.count) child schedulers, expected \(schedulers.count)")
+            trap("SequentialLR.load: state has \(state.children.count) child schedulers, expected \(schedulers.count)")
         }
         for (s, c) in zip(schedulers, state.children) { s.load(c) }
         super.load(state)

@@ -1,5 +1,7 @@
 // conv2d as a tensor op with autograd (kernels in Kernels/Conv2dKernel.swift).
 
+import Traps
+
 extension Tensor {
     /// Validates conv2d arguments and returns the geometry, or throws naming the shapes.
     public static func conv2dGeometry(input: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int),
@@ -36,7 +38,7 @@ extension Tensor {
                                dilation: dilation, groups: groups)
         }
         if let bias, bias.shape != [g.outChannels] {
-            fatalError("SwiftVision: conv2d: bias \(describe(bias.shape)) does not match \(g.outChannels) output channels")
+            trap("conv2d: bias \(describe(bias.shape)) does not match \(g.outChannels) output channels")
         }
         var out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         input.withUnsafeBufferPointer { x in

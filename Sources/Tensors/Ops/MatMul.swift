@@ -3,6 +3,7 @@
 // (never materialised), including in the backward passes.
 
 import CBLAS
+import Traps
 
 /// C (m×n) = alpha · op(A) · op(B) + beta · C on row-major buffers; op(A) is m×k, op(B) is k×n.
 ///
@@ -50,7 +51,7 @@ extension Tensor {
     /// Matrix product with PyTorch's `matmul` semantics.
     public func matmul(_ other: Tensor) -> Tensor {
         guard rank >= 1, other.rank >= 1 else {
-            fatalError("SwiftVision: matmul needs tensors with at least 1 dimension, got \(describe(shape)) and \(describe(other.shape))")
+            trap("matmul needs tensors with at least 1 dimension, got \(describe(shape)) and \(describe(other.shape))")
         }
         if rank == 1 && other.rank == 1 {
             return unsqueeze(0).matmul(other.unsqueeze(1)).reshape([])
@@ -63,7 +64,7 @@ extension Tensor {
     /// Batched matrix product of two 3-D tensors (PyTorch's `bmm`).
     public func bmm(_ other: Tensor) -> Tensor {
         guard rank == 3, other.rank == 3, shape[0] == other.shape[0] else {
-            fatalError("SwiftVision: bmm expects two 3-D tensors with the same batch size, got \(describe(shape)) and \(describe(other.shape))")
+            trap("bmm expects two 3-D tensors with the same batch size, got \(describe(shape)) and \(describe(other.shape))")
         }
         return Tensor.gemm(self, other, transposeA: false, transposeB: false)
     }
@@ -72,14 +73,14 @@ extension Tensor {
     /// the last two dimensions when its flag is set (a GEMM flag, not a copy).
     public static func gemm(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
         guard a.rank >= 2, b.rank >= 2 else {
-            fatalError("SwiftVision: gemm expects tensors with at least 2 dimensions, got \(describe(a.shape)) and \(describe(b.shape))")
+            trap("gemm expects tensors with at least 2 dimensions, got \(describe(a.shape)) and \(describe(b.shape))")
         }
         let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
         let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
         let (m, k) = transposeA ? (ac, ar) : (ar, ac)
         let (k2, n) = transposeB ? (bc, br) : (br, bc)
         guard k == k2 else {
-            fatalError("SwiftVision: matmul: mat1 and mat2 shapes cannot be multiplied (\(describe(a.shape))\(transposeA ? "ᵀ" : "") and \(describe(b.shape))\(transposeB ? "ᵀ" : ""): inner sizes \(k) vs \(k2))")
+            trap("matmul: mat1 and mat2 shapes cannot be multiplied (\(describe(a.shape))\(transposeA ? "ᵀ" : "") and \(describe(b.shape))\(transposeB ? "ᵀ" : ""): inner sizes \(k) vs \(k2))")
         }
         // A batched left operand times a plain matrix: fold the batch into M, one GEMM.
         if b.rank == 2 && a.rank > 2 && !transposeA {
@@ -129,11 +130,11 @@ extension Tensor {
     /// weight `[out, in]`, bias `[out]`. The bias is written first and GEMM accumulates onto it.
     public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
         guard input.rank >= 1, weight.rank == 2, input.shape[input.rank - 1] == weight.shape[1] else {
-            fatalError("SwiftVision: linear: input \(describe(input.shape)) does not match weight \(describe(weight.shape)) (expected input [..., \(weight.rank == 2 ? weight.shape[1] : -1)])")
+            trap("linear: input \(describe(input.shape)) does not match weight \(describe(weight.shape)) (expected input [..., \(weight.rank == 2 ? weight.shape[1] : -1)])")
         }
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
         if let bias, bias.shape != [outFeatures] {
-            fatalError("SwiftVision: linear: bias \(describe(bias.shape)) does not match weight \(describe(weight.shape))")
+            trap("linear: bias \(describe(bias.shape)) does not match weight \(describe(weight.shape))")
         }
         let rows = input.count / Swift.max(inFeatures, 1)
         var out = Tensor(uninitializedShape: Array(input.shape.dropLast()) + [outFeatures])

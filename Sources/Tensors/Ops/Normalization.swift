@@ -1,6 +1,7 @@
 // Batch normalisation and dropout as tensor ops with autograd.
 
 import Foundation
+import Traps
 
 extension Tensor {
     /// Batch normalisation over dimension 1 of an (N, C, ...) input (PyTorch's `F.batch_norm`).
@@ -10,19 +11,19 @@ extension Tensor {
     public static func batchNorm(_ input: Tensor, runningMean: inout Tensor?, runningVar: inout Tensor?,
                                  weight: Tensor?, bias: Tensor?, training: Bool, momentum: Float = 0.1,
                                  eps: Float = 1e-5) -> Tensor {
-        guard input.rank >= 2 else { fatalError("SwiftVision: batch_norm: expected an input [N, C, ...], got \(describe(input.shape))") }
+        guard input.rank >= 2 else { trap("batch_norm: expected an input [N, C, ...], got \(describe(input.shape))") }
         let (n, c) = (input.shape[0], input.shape[1])
         let s = input.count / Swift.max(n * c, 1)
         for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
             if let t, t.shape != [c] {
-                fatalError("SwiftVision: batch_norm: \(name) \(describe(t.shape)) does not match \(c) channels of input \(describe(input.shape))")
+                trap("batch_norm: \(name) \(describe(t.shape)) does not match \(c) channels of input \(describe(input.shape))")
             }
         }
         if !training && (runningMean == nil || runningVar == nil) {
-            fatalError("SwiftVision: batch_norm: evaluation mode needs running statistics")
+            trap("batch_norm: evaluation mode needs running statistics")
         }
         if training && n * s <= 1 {
-            fatalError("SwiftVision: batch_norm: expected more than 1 value per channel when training, got input \(describe(input.shape))")
+            trap("batch_norm: expected more than 1 value per channel when training, got input \(describe(input.shape))")
         }
         let mean = Tensor(uninitializedShape: [c]), invStd = Tensor(uninitializedShape: [c])
         if training {

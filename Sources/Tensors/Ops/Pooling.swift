@@ -1,24 +1,26 @@
 // Pooling ops with autograd (kernels in Kernels/PoolingKernels.swift).
 
+import Traps
+
 extension Tensor {
     private func poolGeometry(_ op: String, kernel: (Int, Int), stride: (Int, Int)?, padding: (Int, Int),
                               dilation: (Int, Int), ceilMode: Bool) -> Pool2dGeometry {
         guard rank == 4 || rank == 3 else {
-            fatalError("SwiftVision: \(op): expected a 3-D or 4-D input [N, C, H, W], got \(describe(shape))")
+            trap("\(op): expected a 3-D or 4-D input [N, C, H, W], got \(describe(shape))")
         }
         let s = stride ?? kernel
         guard kernel.0 > 0, kernel.1 > 0, s.0 > 0, s.1 > 0, dilation.0 > 0, dilation.1 > 0 else {
-            fatalError("SwiftVision: \(op): kernel, stride and dilation must be positive")
+            trap("\(op): kernel, stride and dilation must be positive")
         }
         guard padding.0 >= 0, padding.1 >= 0, padding.0 * 2 <= kernel.0, padding.1 * 2 <= kernel.1 else {
-            fatalError("SwiftVision: \(op): padding \(padding) must be at most half of kernel \(kernel)")
+            trap("\(op): padding \(padding) must be at most half of kernel \(kernel)")
         }
         let (h, w) = (shape[rank - 2], shape[rank - 1])
         let g = Pool2dGeometry(planes: count / Swift.max(h * w, 1), height: h, width: w, kernelH: kernel.0, kernelW: kernel.1,
                                strideH: s.0, strideW: s.1, padH: padding.0, padW: padding.1,
                                dilationH: dilation.0, dilationW: dilation.1, ceilMode: ceilMode)
         guard g.outH > 0, g.outW > 0 else {
-            fatalError("SwiftVision: \(op): input \(describe(shape)) is too small for kernel \(kernel) (output \(g.outH)×\(g.outW))")
+            trap("\(op): input \(describe(shape)) is too small for kernel \(kernel) (output \(g.outH)×\(g.outW))")
         }
         return g
     }
@@ -75,12 +77,12 @@ extension Tensor {
     /// Adaptive average pooling to `outputSize` (PyTorch's `F.adaptive_avg_pool2d`).
     public func adaptiveAvgPool2d(_ outputSize: (Int, Int)) -> Tensor {
         guard rank == 4 || rank == 3 else {
-            fatalError("SwiftVision: adaptive_avg_pool2d: expected a 3-D or 4-D input, got \(describe(shape))")
+            trap("adaptive_avg_pool2d: expected a 3-D or 4-D input, got \(describe(shape))")
         }
         let (h, w) = (shape[rank - 2], shape[rank - 1])
         let (oh, ow) = outputSize
         guard oh > 0, ow > 0, h > 0, w > 0 else {
-            fatalError("SwiftVision: adaptive_avg_pool2d: invalid output size \(outputSize) for input \(describe(shape))")
+            trap("adaptive_avg_pool2d: invalid output size \(outputSize) for input \(describe(shape))")
         }
         let planes = count / (h * w)
         if oh == h && ow == w { return self }

@@ -1,6 +1,8 @@
 // Reductions with autograd: sum, mean, variance, max/min (with indices), argmax/argmin; and
 // `sumTo`, which undoes broadcasting in backward passes.
 
+import Traps
+
 extension Tensor {
     /// Normalised, sorted, de-duplicated dimensions (all dimensions when `dims` is empty).
     func reductionDims(_ dims: [Int]) -> [Int] {
@@ -104,7 +106,7 @@ extension Tensor {
         let d = check { () throws(TensorError) in try Shape.normalize(dim: dim, rank: rank, shape: shape) }
         let src = rank == 0 ? reinterpreted(as: [1]) : detached()
         let (outer, n, inner) = Shape.split(src.shape, at: d)
-        if n == 0 { fatalError("SwiftVision: max/min over an empty dimension \(dim) of shape \(describe(shape))") }
+        if n == 0 { trap("max/min over an empty dimension \(dim) of shape \(describe(shape))") }
         var kept = src.shape
         kept[d] = 1
         var values = Tensor(uninitializedShape: kept)

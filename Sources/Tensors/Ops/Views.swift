@@ -2,6 +2,8 @@
 // share storage when the slice is contiguous (e.g. along dimension 0) and copy otherwise;
 // permute/transpose, cat/stack and broadcastTo make contiguous copies.
 
+import Traps
+
 @usableFromInline struct SecondKernel: BinaryKernel {
     @inlinable init() {}
     @inlinable func callAsFunction(_ a: Float, _ b: Float) -> Float { b }
@@ -36,7 +38,7 @@ extension Tensor {
     public func flatten(startDim: Int = 0, endDim: Int = -1) -> Tensor {
         if rank == 0 { return reshape([1]) }
         let s = normalized(startDim), e = normalized(endDim)
-        guard s <= e else { fatalError("SwiftVision: flatten() has invalid args: start_dim \(startDim) cannot come after end_dim \(endDim) (shape \(describe(shape)))") }
+        guard s <= e else { trap("flatten() has invalid args: start_dim \(startDim) cannot come after end_dim \(endDim) (shape \(describe(shape)))") }
         let merged = shape[s...e].reduce(1, *)
         return reinterpretedKeepingGraph(as: Array(shape[..<s]) + [merged] + Array(shape[(e + 1)...]))
     }
@@ -67,7 +69,7 @@ extension Tensor {
     public func permute(_ order: [Int]) -> Tensor {
         let perm = order.map { normalized($0) }
         guard perm.count == rank, Set(perm).count == rank else {
-            fatalError("SwiftVision: permute(\(order)): not a permutation of the \(rank) dimensions of shape \(describe(shape))")
+            trap("permute(\(order)): not a permutation of the \(rank) dimensions of shape \(describe(shape))")
         }
         if perm == Array(0..<rank) { return self }
         var out = Tensor(uninitializedShape: perm.map { shape[$0] })
@@ -93,7 +95,7 @@ extension Tensor {
 
     /// The transpose of a 2-D tensor (PyTorch's `t()`).
     public func t() -> Tensor {
-        guard rank <= 2 else { fatalError("SwiftVision: t() expects a tensor with <= 2 dimensions, got shape \(describe(shape))") }
+        guard rank <= 2 else { trap("t() expects a tensor with <= 2 dimensions, got shape \(describe(shape))") }
         return rank < 2 ? self : transpose(0, 1)
     }
 
@@ -102,7 +104,7 @@ extension Tensor {
         let d = normalized(dim)
         let st = start < 0 ? start + shape[d] : start
         guard st >= 0, length >= 0, st + length <= shape[d] else {
-            fatalError("SwiftVision: narrow(dim: \(dim), start: \(start), length: \(length)) out of range for shape \(describe(shape))")
+            trap("narrow(dim: \(dim), start: \(start), length: \(length)) out of range for shape \(describe(shape))")
         }
         let (outer, n, inner) = Shape.split(shape, at: d)
         var outShape = shape
@@ -151,7 +153,7 @@ extension Tensor {
     /// Splits `dim` into pieces of `size` (the last may be smaller).
     public func split(size: Int, dim: Int = 0) -> [Tensor] {
         let d = normalized(dim)
-        precondition(size > 0, "split size must be positive")
+        trapUnless(size > 0, "split size must be positive")
         return stride(from: 0, to: shape[d], by: size).map { narrow(dim: d, start: $0, length: Swift.min(size, shape[d] - $0)) }
     }
 
@@ -163,16 +165,16 @@ extension Tensor {
 
     /// Concatenates tensors along `dim`; all other sizes must match.
     public static func cat(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
-        guard let first = tensors.first else { fatalError("SwiftVision: cat() needs at least one tensor") }
+        guard let first = tensors.first else { trap("cat() needs at least one tensor") }
         let d = first.normalized(dim)
         for t in tensors {
             var a = t.shape, b = first.shape
             guard a.count == b.count else {
-                fatalError("SwiftVision: cat(): tensors must have the same rank, got \(describe(first.shape)) and \(describe(t.shape))")
+                trap("cat(): tensors must have the same rank, got \(describe(first.shape)) and \(describe(t.shape))")
             }
             a[d] = 0; b[d] = 0
             guard a == b else {
-                fatalError("SwiftVision: cat(): sizes must match except in dimension \(d), got \(describe(first.shape)) and \(describe(t.shape))")
+                trap("cat(): sizes must match except in dimension \(d), got \(describe(first.shape)) and \(describe(t.shape))")
             }
         }
         var outShape = first.shape
@@ -206,9 +208,9 @@ extension Tensor {
 
     /// Stacks equally shaped tensors along a new dimension `dim`.
     public static func stack(_ tensors: [Tensor], dim: Int = 0) -> Tensor {
-        guard let first = tensors.first else { fatalError("SwiftVision: stack() needs at least one tensor") }
+        guard let first = tensors.first else { trap("stack() needs at least one tensor") }
         for t in tensors where t.shape != first.shape {
-            fatalError("SwiftVision: stack() expects each tensor to be equal size, got \(describe(first.shape)) and \(describe(t.shape))")
+            trap("stack() expects each tensor to be equal size, got \(describe(first.shape)) and \(describe(t.shape))")
         }
         return cat(tensors.map { $0.unsqueeze(dim) }, dim: dim)
     }
@@ -218,7 +220,7 @@ extension Tensor {
         if shape == target { return self }
         let b = check { () throws(TensorError) in try Shape.broadcast(shape, target) }
         guard b == target else {
-            fatalError("SwiftVision: the shape \(describe(shape)) cannot be expanded to \(describe(target))")
+            trap("the shape \(describe(shape)) cannot be expanded to \(describe(target))")
         }
         var out = Tensor(uninitializedShape: target)
         var dummy: Float = 0

@@ -1,8 +1,0 @@
-// Programmer errors trap with a message that survives release builds (see Docs/Errors.md);
-// bad data never reaches these: decoders throw ImageError.
-
-/// Traps with "SwiftVision: message" when `condition` is false.
-@inline(__always)
-func imageCheck(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
-    if !condition() { fatalError("SwiftVision: " + message()) }
-}
