@@ -37,7 +37,7 @@ public enum Threading {
     }()
 
     /// Makes sure the policy is applied (OpenBLAS set to one thread) before the first GEMM.
-    @inline(__always) public static func ensureConfigured() { _ = state }
+    @inline(__always) package static func ensureConfigured() { _ = state }
 
     @TaskLocal static var insideParallelRegion = false
 
@@ -51,7 +51,7 @@ public enum Threading {
     /// Runs `body` with OpenBLAS's own thread pool at `threads` threads, then back to one: for
     /// benchmarks that compare against OpenBLAS's multi-threaded GEMM. Leaves OpenBLAS's workers
     /// spinning for ~0.1 s afterwards; measure other work after a pause.
-    public static func withOpenBLASThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+    package static func withOpenBLASThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
         ensureConfigured()
         openblas_set_num_threads(Int32(threads))
         defer { openblas_set_num_threads(usesOpenBLASPool ? Int32(count) : 1) }

@@ -7,9 +7,9 @@
 // so every loop runs in parallel over channels.
 
 /// The batch-norm kernels.
-public enum BatchNormKernel {
+package enum BatchNormKernel {
     /// Per-channel mean and biased variance of x (N, C, S).
-    public static func statistics(_ x: UnsafePointer<Float>, n: Int, c: Int, s: Int,
+    package static func statistics(_ x: UnsafePointer<Float>, n: Int, c: Int, s: Int,
                                   mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>) {
         Threading.parallelFor(c, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(n &* s, 1))) { c0, c1 in
             for ch in c0..<c1 {
@@ -31,7 +31,7 @@ public enum BatchNormKernel {
     }
 
     /// y = x·scale[c] + shift[c].
-    public static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, c: Int, s: Int,
+    package static func affine(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, c: Int, s: Int,
                               scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
         Threading.parallelFor(n &* c, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(s, 1))) { r0, r1 in
             for r in r0..<r1 {
@@ -44,7 +44,7 @@ public enum BatchNormKernel {
     }
 
     /// Training-mode backward. `dx` is overwritten; `dgamma`/`dbeta` receive the sums.
-    public static func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, n: Int, c: Int, s: Int,
+    package static func backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, n: Int, c: Int, s: Int,
                                 mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>?,
                                 dx: UnsafeMutablePointer<Float>?, dgamma: UnsafeMutablePointer<Float>?,
                                 dbeta: UnsafeMutablePointer<Float>?, training: Bool) {

@@ -41,10 +41,10 @@ public struct Conv2dGeometry: Sendable, Equatable {
 }
 
 /// The conv2d kernels.
-public enum Conv2dKernel {
+package enum Conv2dKernel {
     /// Upper bound on the im2col workspace of one conv call, in floats (8 MiB); a tile is never
     /// narrower than one column, so a layer with K > 2M would use K floats.
-    public static let workspaceFloats: Int = {
+    package static let workspaceFloats: Int = {
         let env = ProcessInfo.processInfo.environment["VISION_CONV_WORKSPACE_FLOATS"].flatMap(Int.init)
         return Swift.max(1024, env ?? (1 << 21))
     }()
@@ -300,7 +300,7 @@ public enum Conv2dKernel {
     }
 
     /// y (N × Cout × OH × OW) = conv(x, w) + bias. `w` is Cout × Cin/g × kh × kw.
-    public static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    package static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
         if useShifted && ShiftedConv2d.applies(g) { return ShiftedConv2d.forward(x, w, bias, y, g) }
         if BatchedConv2d.applies(g) { return BatchedConv2d.forward(x, w, bias, y, g) }
@@ -338,7 +338,7 @@ public enum Conv2dKernel {
     }
 
     /// Gradients of conv2d: dx (overwritten), dw and db (accumulated into; zero them first).
-    public static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+    package static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 db: UnsafeMutablePointer<Float>?, _ g: Conv2dGeometry) {
         if BatchedConv2d.applies(g) { return BatchedConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) }

@@ -23,7 +23,7 @@ public struct Pool2dGeometry: Sendable, Equatable {
 }
 
 /// The pooling kernels.
-public enum PoolingKernel {
+package enum PoolingKernel {
     static func planeGrain(_ perPlane: Int) -> Int { Swift.max(1, Threading.minimumParallelElements / Swift.max(perPlane, 1)) }
 
     /// The input range [lo, hi) of a window's taps along one axis: taps `lo..<hi` of the kernel fall
@@ -49,7 +49,7 @@ public enum PoolingKernel {
     /// the max of its columns of that row (independent short chains). With indices, each output
     /// then finds the first tap holding that value (early exit): the same pick as a row-major scan
     /// with a strict '>', at a fraction of its branchy cost (the ResNet stem pool in training).
-    public static func maxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    package static func maxForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                   _ indices: UnsafeMutablePointer<Int32>?, _ g: Pool2dGeometry) {
         let (OH, OW, H, W) = (g.outH, g.outW, g.height, g.width)
         if isPlain2x2(g) {
@@ -121,7 +121,7 @@ public enum PoolingKernel {
     }
 
     /// dx (zeroed here) receives each dy at the position of its maximum.
-    public static func maxBackward(_ dy: UnsafePointer<Float>, _ indices: UnsafePointer<Int32>,
+    package static func maxBackward(_ dy: UnsafePointer<Float>, _ indices: UnsafePointer<Int32>,
                                    _ dx: UnsafeMutablePointer<Float>, _ g: Pool2dGeometry) {
         let (ohw, hw) = (g.outH &* g.outW, g.height &* g.width)
         Threading.parallelFor(g.planes, grain: planeGrain(hw)) { p0, p1 in
@@ -148,7 +148,7 @@ public enum PoolingKernel {
     }
 
     /// Average pooling.
-    public static func averageForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: Pool2dGeometry,
+    package static func averageForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ g: Pool2dGeometry,
                                       countIncludePad: Bool, divisorOverride: Int? = nil) {
         let (OH, OW, H, W) = (g.outH, g.outW, g.height, g.width)
         Threading.parallelFor(g.planes, grain: planeGrain(OH * OW * g.kernelH * g.kernelW)) { p0, p1 in
@@ -170,7 +170,7 @@ public enum PoolingKernel {
     }
 
     /// Gradient of average pooling (dx is overwritten).
-    public static func averageBackward(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: Pool2dGeometry,
+    package static func averageBackward(_ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: Pool2dGeometry,
                                        countIncludePad: Bool, divisorOverride: Int? = nil) {
         let (OH, OW, H, W) = (g.outH, g.outW, g.height, g.width)
         Threading.parallelFor(g.planes, grain: planeGrain(H * W)) { p0, p1 in
@@ -191,7 +191,7 @@ public enum PoolingKernel {
     }
 
     /// Adaptive average pooling to (outH, outW): window i spans [⌊i·In/Out⌋, ⌈(i+1)·In/Out⌉).
-    public static func adaptiveAverage(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    package static func adaptiveAverage(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
                                        planes: Int, height H: Int, width W: Int, outH OH: Int, outW OW: Int,
                                        backward: Bool = false) {
         // Forward: y[o] = mean of its window. Backward (x = dy, y = dx): dx += dy / window size.
