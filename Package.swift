@@ -7,6 +7,8 @@
 //                               Datasets -> Transforms -> ImageIO -> CImageCodecs
 //                               Datasets -> Checkpoints (CIFAR pickle batches), CZlib (gzip IDX)
 //                               Datasets, Transforms -> Tensors
+//   VisionCLI -> VisionBenchmarks -> (libraries) Tensors, CBLAS, NN, Models, Checkpoints, Datasets, Transforms, ImageIO
+//                (the `vision bench` harnesses; no library imports VisionBenchmarks)
 import PackageDescription
 
 let package = Package(
@@ -38,9 +40,12 @@ let package = Package(
         .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors", "Traps"]),
         .target(name: "ModelLoading", dependencies: ["Training", "Models", "Checkpoints", "NN", "Transforms", "ImageIO", "Tensors"]),
         .target(name: "SwiftVision", dependencies: ["Tensors", "NN", "Models", "Checkpoints", "ImageIO", "Transforms", "Datasets", "Training", "ModelLoading"]),
+        // The `vision bench` harnesses; only VisionCLI imports it (not part of the SwiftVision umbrella).
+        .target(name: "VisionBenchmarks",
+                dependencies: ["Tensors", "CBLAS", "NN", "Models", "Checkpoints", "Datasets", "Transforms", "ImageIO"]),
         .executableTarget(
             name: "VisionCLI",
-            dependencies: ["SwiftVision", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["SwiftVision", "VisionBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], resources: [.copy("Fixtures")]),

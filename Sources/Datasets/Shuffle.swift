@@ -30,9 +30,9 @@ enum Seeds {
     }
 }
 
-/// A uniform integer in 0..<n (n > 0), unbiased (Lemire).
+/// A uniform integer in 0..<n (n > 0), unbiased (Lemire). `package` for the DataLoader benchmark's folder.
 @inline(__always)
-func boundedRandom(_ n: UInt64, _ rng: inout RandomGenerator) -> UInt64 {
+package func boundedRandom(_ n: UInt64, _ rng: inout RandomGenerator) -> UInt64 {
     var m = rng.next().multipliedFullWidth(by: n)
     if m.low < n {
         let threshold = (0 &- n) % n

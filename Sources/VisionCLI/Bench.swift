@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import SwiftVision
+import VisionBenchmarks
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

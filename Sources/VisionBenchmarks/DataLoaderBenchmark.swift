@@ -4,9 +4,8 @@
 // loads a few epochs (median reported) with the training preset (RandomResizedCrop(224), RandomHorizontalFlip, toTensor,
 // Normalize), batch 32, and reports images/s and the peak resident set (VmHWM, reset before each
 // run through /proc/self/clear_refs where the kernel allows it).
+import Datasets
 import Foundation
-import ImageIO
-import Tensors
 import Transforms
 
 /// DataLoader throughput on a generated JPEG folder.
@@ -54,9 +53,9 @@ public enum DataLoaderBenchmark {
         }
         let dir = keepIn ?? FileManager.default.temporaryDirectory.appendingPathComponent("swiftvision-loader-bench-\(UUID().uuidString)").path
         defer { if keepIn == nil { try? FileManager.default.removeItem(atPath: dir) } }
-        let start = DispatchTime.now().uptimeNanoseconds
-        let bytes = try makeFolder(at: dir, from: sourcePhotos, count: imageCount, width: width, height: height, quality: quality)
-        let buildSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let (bytes, buildSeconds) = try Timing.timed {
+            try makeFolder(at: dir, from: sourcePhotos, count: imageCount, width: width, height: height, quality: quality)
+        }
 
         let pipeline = Pipeline(image: [RandomResizedCrop(224), RandomHorizontalFlip()],
                                 tensor: [Normalize(mean: ImageClassificationPreset.imagenetMean, std: ImageClassificationPreset.imagenetStd)])
@@ -72,81 +71,21 @@ public enum DataLoaderBenchmark {
     public static func time(_ dataset: any Dataset, batchSize: Int, workerCounts: [Int] = [1, 2], epochs: Int = 3) throws -> [Result] {
         var results: [Result] = []
         for w in workerCounts {
-            let reset = resetPeakRSS()
+            let reset = PeakMemory.reset()
             let loader = DataLoader(dataset, batchSize: batchSize, shuffle: true, seed: 0, workers: w, strict: true)
             var times: [Double] = [], images = 0
             for epoch in 0..<max(epochs, 1) {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                images = 0
-                let stream = loader.stream(epoch: epoch)
-                while let batch = try stream.next() { images += batch.count }
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                times.append(try Timing.timed {
+                    images = 0
+                    let stream = loader.stream(epoch: epoch)
+                    while let batch = try stream.next() { images += batch.count }
+                }.seconds)
             }
-            let median = times.sorted()[times.count / 2]
+            let median = Timing.median(times)
+            let peakRSSMiB = PeakMemory.peakBytes().map { Double($0) / 1_048_576 }
             results.append(Result(workers: w, images: images, epochs: times.count, seconds: median,
-                                  imagesPerSecond: Double(images) / median, peakRSSMiB: peakRSSMiB(), peakWasReset: reset))
+                                  imagesPerSecond: Double(images) / median, peakRSSMiB: peakRSSMiB, peakWasReset: reset))
         }
         return results
-    }
-
-    /// The report as aligned text lines.
-    public static func format(_ report: Report) -> String {
-        let header = String(format: "%d JPEGs %d×%d (%.1f MiB, written in %.1f s), batch %d, ",
-                            report.imageCount, report.width, report.height, report.folderMiB, report.buildSeconds,
-                            report.batchSize) + report.pipeline
-        return header + "\n" + format(report.results)
-    }
-
-    /// Timing results as aligned text lines.
-    public static func format(_ results: [Result]) -> String {
-        var lines: [String] = []
-        for r in results {
-            let rss = r.peakRSSMiB.map { String(format: "peak RSS %7.1f MiB", $0) + (r.peakWasReset ? "" : " (process)") } ?? "peak RSS n/a"
-            lines.append("workers \(r.workers)".padding(toLength: 12, withPad: " ", startingAt: 0)
-                + String(format: "%8.1f images/s   median %6.2f s for %d images (%d epochs)   ", r.imagesPerSecond, r.seconds, r.images, r.epochs) + rss)
-        }
-        return lines.joined(separator: "\n")
-    }
-
-    /// Writes `count` JPEGs into `dir/<photo name>/NNNNN.jpg` (one class per source photo) and
-    /// returns their total size in bytes.
-    static func makeFolder(at dir: String, from photos: [String], count: Int, width: Int, height: Int, quality: Int) throws -> Int {
-        let sources = try photos.map { try Image(contentsOf: $0) }
-        let classes = photos.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
-        for (k, name) in classes.enumerated() {
-            try FileManager.default.createDirectory(atPath: "\(dir)/\(k)_\(name)", withIntermediateDirectories: true)
-        }
-        var rng = RandomGenerator(seed: 2024)
-        var total = 0
-        for i in 0..<count {
-            let k = i % sources.count, src = sources[k]
-            // A random crop of 60-100% of each side, resized to width×height, flipped half the time.
-            let ch = Int(Double(src.height) * (0.6 + 0.4 * rng.nextDouble())), cw = Int(Double(src.width) * (0.6 + 0.4 * rng.nextDouble()))
-            let top = Int(boundedRandom(UInt64(src.height - ch + 1), &rng)), left = Int(boundedRandom(UInt64(src.width - cw + 1), &rng))
-            var image = src.cropped(top: top, left: left, height: ch, width: cw).resized(width: width, height: height)
-            if rng.nextDouble() < 0.5 { image = image.flippedHorizontally() }
-            let data = try image.jpegData(quality: quality)
-            let path = "\(dir)/\(k)_\(classes[k])/\(String(format: "%05d", i)).jpg"
-            guard FileManager.default.createFile(atPath: path, contents: Data(data)) else {
-                throw DatasetError(.notFound, path: path, "\(path): cannot write benchmark image")
-            }
-            total += data.count
-        }
-        return total
-    }
-
-    /// Resets the kernel's peak-RSS counter for this process (Linux ≥ 4.0); false if not allowed.
-    static func resetPeakRSS() -> Bool {
-        guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
-        defer { try? handle.close() }
-        return (try? handle.write(contentsOf: Data("5".utf8))) != nil
-    }
-
-    /// VmHWM from /proc/self/status, in MiB.
-    static func peakRSSMiB() -> Double? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kB = Double(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") else { return nil }
-        return kB / 1024
     }
 }

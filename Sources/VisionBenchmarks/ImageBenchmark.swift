@@ -3,6 +3,7 @@
 import Foundation
 import ImageIO
 import Tensors
+import Transforms
 
 /// Decode and preprocessing timings on given files.
 public enum ImageBenchmark {
@@ -40,15 +41,9 @@ public enum ImageBenchmark {
         }.joined(separator: "\n")
     }
 
+    /// Times `n` runs of `body` after one warm-up.
     static func time(_ name: String, _ n: Int, _ body: () throws -> Void) throws -> Result {
-        try body()
-        var samples: [Double] = []
-        for _ in 0..<max(n, 1) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
-        }
-        samples.sort()
-        return Result(name: name, medianMs: samples[samples.count / 2], minMs: samples[0], repetitions: samples.count)
+        let seconds = try Timing.samples(warmups: 1, runs: n, body)
+        return Result(name: name, medianMs: Timing.median(seconds) * 1e3, minMs: seconds.min()! * 1e3, repetitions: seconds.count)
     }
 }

@@ -4,6 +4,7 @@
 
 import CBLAS
 import Foundation
+import Tensors
 
 extension TensorBenchmark {
     /// One conv of the table.
@@ -63,7 +64,7 @@ extension TensorBenchmark {
         for _ in 0..<Swift.max(1, rounds) {
             // The reference: one bare cblas_sgemm of the same M×N×K on OpenBLAS's own thread pool,
             // followed by a pause so its spinning workers are asleep before the conv runs.
-            let gemm = TensorBenchmark.openBLASMedian(repeats: repeats) {
+            let gemm = openBLASMedian(repeats: repeats) {
                 a.withUnsafeBufferPointer { pa in
                     bb.withUnsafeBufferPointer { pb in
                         cc.withUnsafeMutableBufferPointer { pc in
@@ -73,7 +74,7 @@ extension TensorBenchmark {
                     }
                 }
             }
-            let forward = TensorBenchmark.median(repeats: repeats) {
+            let forward = Timing.median(repeats: repeats) {
                 let y = withNoGrad { Tensor.conv2d(x, weight: w, stride: (c.stride, c.stride), padding: (c.padding, c.padding)) }
                 sink += y.withUnsafeBufferPointer { $0[0] }
             }
@@ -81,7 +82,7 @@ extension TensorBenchmark {
             var graphs: [Tensor] = []
             for _ in 0...repeats { graphs.append(Tensor.conv2d(xg, weight: wg, stride: (c.stride, c.stride), padding: (c.padding, c.padding))) }
             var next = 0
-            let backward = median(repeats: repeats) {
+            let backward = Timing.median(repeats: repeats) {
                 try? graphs[next].backward(gradient: seed)
                 next += 1
             }
@@ -89,8 +90,8 @@ extension TensorBenchmark {
             efficiencies.append(gemm / forward); backwardRatios.append(backward / forward)
         }
         _ = sink
-        func middle(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
-        return ConvRow(conv: c, m: m, n: n, k: k, forward: middle(forwards), gemm: middle(gemms), backward: middle(backwards),
-                       efficiency: middle(efficiencies), backwardRatio: middle(backwardRatios))
+        return ConvRow(conv: c, m: m, n: n, k: k, forward: Timing.median(forwards), gemm: Timing.median(gemms),
+                       backward: Timing.median(backwards), efficiency: Timing.median(efficiencies),
+                       backwardRatio: Timing.median(backwardRatios))
     }
 }

@@ -2,7 +2,7 @@
 // forward in train mode, cross-entropy, backward, SGD with momentum) on a fixed random batch —
 // the same work as Scripts/bench_training.py does with PyTorch, so the two print comparable images/s.
 
-import Foundation
+import Models
 import NN
 import Tensors
 
@@ -32,22 +32,18 @@ public enum TrainStepBenchmark {
         var g = RandomGenerator(seed: 1)
         let x = Tensor.normal([batch, channels, size, size], generator: &g)
         let labels = (0..<batch).map { _ in Int.random(in: 0..<numClasses, using: &g) }
-        var times: [Double] = []
         var sink: Float = 0
-        for step in 0..<(warmup + max(1, runs)) {
-            let start = DispatchTime.now().uptimeNanoseconds
+        let times = try Timing.samples(warmups: warmup, runs: runs) {
             optimizer.zeroGrad()
-            let loss = try crossEntropy(model(x), labels)
+            let loss = crossEntropy(model(x), labels)
             try loss.backward()
             optimizer.step()
             sink += loss.scalars[0]
-            if step >= warmup { times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
         }
         guard sink.isFinite else { throw BenchmarkError("training step diverged (loss \(sink))") }
-        times.sort()
-        let median = times[times.count / 2]
+        let median = Timing.median(times)
         return Result(model: name, batch: batch, channels: channels, size: size, medianSeconds: median,
-                      minSeconds: times[0], runs: times.count, imagesPerSecond: Double(batch) / median)
+                      minSeconds: times.min()!, runs: times.count, imagesPerSecond: Double(batch) / median)
     }
 
     /// An error raised when a benchmark cannot produce a meaningful number.

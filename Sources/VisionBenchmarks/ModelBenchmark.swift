@@ -2,7 +2,7 @@
 // of torchvision architectures with random weights, in evaluation mode with BatchNorm folded and no
 // autograd graph — the same work as PyTorch's eval() + inference_mode() in Scripts/bench_models.py.
 
-import Foundation
+import Models
 import NN
 import Tensors
 
@@ -27,17 +27,8 @@ public enum ModelBenchmark {
         var g = RandomGenerator(seed: 1)
         let x = Tensor.uniform([batch, 3, size, size], low: -2, high: 2, generator: &g)
         var sink: Float = 0
-        var times: [Double] = []
-        withNoGrad {
-            sink += model(x).scalars[0]
-            for _ in 0..<max(1, runs) {
-                let start = DispatchTime.now().uptimeNanoseconds
-                sink += model(x).scalars[0]
-                times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-            }
-        }
+        let times = withNoGrad { Timing.samples(warmups: 1, runs: runs) { sink += model(x).scalars[0] } }
         _ = sink
-        times.sort()
-        return Result(model: name, batch: batch, medianSeconds: times[times.count / 2], minSeconds: times[0], runs: times.count)
+        return Result(model: name, batch: batch, medianSeconds: Timing.median(times), minSeconds: times.min()!, runs: times.count)
     }
 }

@@ -3,39 +3,17 @@
 
 import CBLAS
 import Foundation
+import Tensors
 
-/// Timing helpers and the tensor-engine benchmarks.
+/// The tensor-engine benchmarks.
 public enum TensorBenchmark {
-    /// Median seconds of `repeats` runs of `body` after one warm-up run.
-    public static func median(repeats: Int, _ body: () -> Void) -> Double {
-        medians(repeats: repeats, body, {}).0
-    }
-
     /// Median seconds of `body` run by OpenBLAS's own thread pool (`Threading.count` threads, as a
     /// caller of the bare library would run it), then a pause so that its workers, which spin for
     /// ~0.1 s after each call, are asleep before whatever is measured next.
     public static func openBLASMedian(repeats: Int, _ body: () -> Void) -> Double {
-        let t = Threading.withOpenBLASThreads(Threading.count) { median(repeats: repeats, body) }
+        let t = Threading.withOpenBLASThreads(Threading.count) { Timing.median(repeats: repeats, body) }
         usleep(200_000)
         return t
-    }
-
-    /// Median seconds of `a` and of `b`, run alternately (a, b, a, b, ...) after one warm-up each,
-    /// so that a noisy neighbour slows both alike.
-    public static func medians(repeats: Int, _ a: () -> Void, _ b: () -> Void) -> (Double, Double) {
-        a(); b()
-        var ta: [Double] = [], tb: [Double] = []
-        func time(_ f: () -> Void) -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
-            f()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        }
-        for _ in 0..<Swift.max(1, repeats) {
-            ta.append(time(a))
-            tb.append(time(b))
-        }
-        ta.sort(); tb.sort()
-        return (ta[ta.count / 2], tb[tb.count / 2])
     }
 
     /// One row of a benchmark table.
@@ -56,7 +34,7 @@ public enum TensorBenchmark {
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         var sink: Float = 0
         var c = [Float](repeating: 0, count: m * n)
-        let ours = median(repeats: repeats) {
+        let ours = Timing.median(repeats: repeats) {
             let c = a.matmul(b)
             sink += c.withUnsafeBufferPointer { $0[0] }
         }
@@ -83,7 +61,7 @@ public enum TensorBenchmark {
         var out = [Float](repeating: 0, count: count)
         let addBytes = Double(count) * 12, unaryBytes = Double(count) * 8
         var sink: Float = 0
-        let (oursAdd, loopAdd) = medians(repeats: repeats, { sink += (a + b).withUnsafeBufferPointer { $0[1] } }, {
+        let (oursAdd, loopAdd) = Timing.medians(repeats: repeats, { sink += (a + b).withUnsafeBufferPointer { $0[1] } }, {
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
                     out.withUnsafeMutableBufferPointer { po in
@@ -92,7 +70,7 @@ public enum TensorBenchmark {
                 }
             }
         })
-        let (oursRelu, loopRelu) = medians(repeats: repeats, { sink += a.relu().withUnsafeBufferPointer { $0[1] } }, {
+        let (oursRelu, loopRelu) = Timing.medians(repeats: repeats, { sink += a.relu().withUnsafeBufferPointer { $0[1] } }, {
             a.withUnsafeBufferPointer { pa in
                 out.withUnsafeMutableBufferPointer { po in
                     for i in 0..<count { po[i] = Swift.max(pa[i], 0) }
