@@ -4,7 +4,7 @@
 // 0.1 s after every multi-threaded call (THREAD_TIMEOUT), taking a core from our own parallel
 // loops (im2col, pooling, elementwise) that run between GEMMs, and each small GEMM (a small CNN's
 // per-image convs) would pay a wake-up. Instead `sgemm` splits a large product into one block per
-// thread and runs single-threaded cblas_sgemm calls on Dispatch's pool, and the conv kernels run
+// thread and runs single-threaded cblas_sgemm calls on our worker pool, and the conv kernels run
 // whole im2col+GEMM pipelines per thread. Loops run on `SpinningPool`, whose workers stay awake
 // for a moment between jobs (a Dispatch fork/join costs ~55 µs here). A GEMM inside a parallel loop body runs on its caller; a
 // parallel loop started inside another runs serially. The thread count is `VISION_NUM_THREADS` if

@@ -2,7 +2,7 @@
 //
 // Design: every tensor's elements live in a `TensorStorage`, a reference-counted, 64-byte-aligned
 // buffer. Fresh pages are expensive on the target machines (about 2.5 µs per 4 KiB page on first
-// touch, see PLATFORM.md), and glibc returns large blocks to the OS on free, so a plain
+// touch, measured on the project's 2-core VMs), and glibc returns large blocks to the OS on free, so a plain
 // allocate/free per op would spend more time in page faults than in arithmetic. Freed buffers are
 // therefore kept in per-size-class free lists and handed out again. Size classes are powers of two
 // split into four steps (1, 1.25, 1.5, 1.75 × 2^k), so at most 25% of a block is slack. The cache is

@@ -10,7 +10,7 @@
 // Backward recomputes col per tile instead of keeping it: dW_g += dY_g · colᵀ (GEMM), and
 // dcol = W_gᵀ · dY_g (GEMM) scattered back into dX by col2im; db sums dY.
 // im2col/col2im run as parallel loops (over col rows / over input channels, which write disjoint
-// memory) outside GEMM, which has OpenBLAS's threads: the two never nest. For outputs narrower
+// memory) outside GEMM, which splits its product across the same worker pool: the two never nest. For outputs narrower
 // than 32, im2col first copies the input rows it reads, zero-padded, into a scratch per parallel
 // chunk (≤ Cin/g·(H+2pH)·(W+2pW) + 32 floats each, on top of the col workspace) and then copies
 // fixed-length runs with 8-float vectors: 7-float runs with bounds checks cost 2.3 ns per float,
