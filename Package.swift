@@ -44,11 +44,13 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelsTests", dependencies: ["SwiftVision"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["SwiftVision", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "ImageIO", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Transforms", "ImageIO", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["SwiftVision"], resources: [.copy("Fixtures")]),
+        // The `vision` executable end to end (spawns the binary built next to the test executable).
+        .testTarget(name: "CLITests", dependencies: ["SwiftVision", "TestSupport"]),
     ]
 )
