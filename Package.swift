@@ -47,12 +47,18 @@ let package = Package(
             name: "VisionCLI",
             dependencies: ["SwiftVision", "VisionBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelsTests", dependencies: ["SwiftVision"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Transforms"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Transforms", "ImageIO", "Tensors"], resources: [.copy("Fixtures")]),
+        // Tests: one target per module (Tests/<Module>Tests) with its own Fixtures; TestSupport holds
+        // what several of them use (closeness, fixture readers, the direct conv2d, a loopback server).
+        .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["SwiftVision", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TransformsTests", dependencies: ["Transforms", "ImageIO", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Transforms", "ImageIO", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["SwiftVision"], resources: [.copy("Fixtures")]),
+        // The `vision` executable end to end (spawns the binary built next to the test executable).
+        .testTarget(name: "CLITests", dependencies: ["SwiftVision", "TestSupport"]),
     ]
 )

@@ -2,14 +2,11 @@ import Foundation
 import XCTest
 import Checkpoints
 import Tensors
+import TestSupport
 
 /// The fixtures written by Scripts/make_checkpoint_fixtures.py.
-enum Fixtures {
-    static let directory: URL = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
-
-    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-
-    static func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: directory.appendingPathComponent(name))) }
+enum Fixtures: FixtureFolder {
+    static let root: URL = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
 
     struct Tensor {
         let name: String
@@ -19,10 +16,7 @@ enum Fixtures {
     }
 
     /// expected.json: fixture name → the tensors the loader must return, in order.
-    nonisolated(unsafe) static let expected: [String: Any] = {
-        let data = try! Data(contentsOf: directory.appendingPathComponent("expected.json"))
-        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
-    }()
+    nonisolated(unsafe) static let expected: [String: Any] = jsonObject("expected.json")
 
     static func expectedTensors(_ fixture: String) -> [Tensor] {
         let list = expected[fixture] as! [[String: Any]]

@@ -4,6 +4,7 @@ import Datasets
 import Foundation
 import ImageIO
 import Tensors
+import TestSupport
 import Testing
 import Transforms
 

@@ -4,16 +4,12 @@ import Datasets
 import Foundation
 import Synchronization
 import Tensors
+import TestSupport
 
-enum Fixtures {
+enum Fixtures: FixtureFolder {
     static let root: URL = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
 
-    static func path(_ rel: String) -> String { root.appendingPathComponent(rel).path }
-
-    nonisolated(unsafe) static let expected: [String: Any] = {
-        let data = try! Data(contentsOf: root.appendingPathComponent("expected.json"))
-        return try! JSONSerialization.jsonObject(with: data) as! [String: Any]
-    }()
+    nonisolated(unsafe) static let expected: [String: Any] = jsonObject("expected.json")
 
     static func section(_ keys: String...) -> [String: Any] {
         var d = expected
@@ -22,29 +18,7 @@ enum Fixtures {
     }
 
     /// The repository's Datasets/ folder (not copied into the bundle).
-    static let repositoryDatasets: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Datasets")
-}
-
-/// FNV-1a 64 of a tensor's little-endian float32 bytes, as hex (matches the fixture script).
-func fnv1a64(_ t: Tensor) -> String {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    t.withUnsafeBufferPointer { buf in
-        for v in buf {
-            var bits = v.bitPattern.littleEndian
-            withUnsafeBytes(of: &bits) { for b in $0 { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 } }
-        }
-    }
-    let s = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
-}
-
-func fnv1a64(_ bytes: [UInt8]) -> String {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-    let s = String(h, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
+    static let repositoryDatasets: URL = repositoryRoot.appendingPathComponent("Datasets")
 }
 
 /// Checks a tensor against a digest from the fixture script: shape, exact bytes, sampled values.

@@ -2,6 +2,7 @@
 // 2.1.5. Both use the ISLOW IDCT and fancy upsampling with the same integer arithmetic, and the
 // pixels are identical on every fixture (asserted exactly below, not within a tolerance).
 import ImageIO
+import TestSupport
 import XCTest
 
 final class DecodeJPEGTests: XCTestCase {

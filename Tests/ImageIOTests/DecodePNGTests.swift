@@ -1,6 +1,7 @@
 // PNG decoding against Pillow's convert("RGB"/"L"/"RGBA") of hand-written PNGs of every colour
 // type and bit depth (16-bit, 1/2/4-bit, palette + tRNS, Adam7, gAMA).
 import ImageIO
+import TestSupport
 import XCTest
 
 final class DecodePNGTests: XCTestCase {

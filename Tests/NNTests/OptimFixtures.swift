@@ -3,13 +3,10 @@
 import Foundation
 import NN
 import Tensors
+import TestSupport
 
-enum OptimFixtures {
-    struct TensorData: Decodable {
-        let shape: [Int]
-        let data: [Float]
-        var tensor: Tensor { Tensor(shape: shape, data: data) }
-    }
+enum OptimFixtures: FixtureFolder {
+    static let root: URL = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
 
     /// A JSON value of the fixtures' `args` objects.
     enum Arg: Decodable {
@@ -89,10 +86,7 @@ enum OptimFixtures {
         var description: String { name }
     }
 
-    static func load<T: Decodable>(_ name: String, as type: T.Type) -> T {
-        let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures")!
-        return try! JSONDecoder().decode(T.self, from: Data(contentsOf: url))
-    }
+    static func load<T: Decodable>(_ name: String, as type: T.Type) -> T { decode(T.self, name + ".json") }
 
     struct CaseList<T: Decodable>: Decodable { let cases: [T] }
 

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import Tensors
+import TestSupport
 
 @Suite struct AutogradTests {
     @Test func gradientsAccumulateAcrossBackwardCallsUntilZeroed() throws {

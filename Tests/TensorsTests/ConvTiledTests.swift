@@ -1,12 +1,16 @@
 // conv2d forward and backward on the im2col paths against a direct convolution in Double (with
 // groups and dilation): strided convs with odd sizes, padding, bias or none, batch > 1, groups,
-// narrow outputs (padded im2col, tiles ending mid-row) and several tiles per image. With
-// VISION_CONV_TILED=1 the same cases run through Kernels/TiledConv2d.swift and cover both ways it
-// splits work between threads (column tiles; output-channel blocks for small outputs). Batches of
-// small outputs go through Kernels/BatchedConv2d.swift (several images per GEMM).
+// narrow outputs (padded im2col, tiles ending mid-row) and several tiles per image. With more than
+// one thread (VISION_NUM_THREADS, by default the active cores) these cases take
+// Kernels/TiledConv2d.swift, the default path there, and cover both ways it splits work between
+// threads (column tiles; output-channel blocks for small outputs); its backward falls back to
+// Conv2dKernel's plain loop when its private gradient copies would take over half the workspace.
+// With one thread, VISION_CONV_TILED=0 or VISION_OPENBLAS_POOL=1 they all take that plain loop.
+// Batches of small outputs go through Kernels/BatchedConv2d.swift (several images per GEMM) either way.
 
 import Testing
 import Tensors
+import TestSupport
 
 @Suite struct ConvTiledTests {
     struct Case: Sendable, CustomStringConvertible {
@@ -15,19 +19,13 @@ import Tensors
         var description: String {
             "n\(n) c\(cin) \(h)×\(w) → \(cout) k\(kh)×\(kw) s\(stride) p\(pad) d\(dilation) g\(groups)\(bias ? " bias" : "")"
         }
-        var oh: Int { (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1 }
-        var ow: Int { (w + 2 * pad - dilation * (kw - 1) - 1) / stride + 1 }
-
-        /// Calls `body(i, o, y, z, ci, u, v, iy, ix)` for every in-image tap of every output.
-        func forEachTap(_ body: (Int, Int, Int, Int, Int, Int, Int, Int, Int) -> Void) {
-            let cg = cin / groups, og = cout / groups
-            for i in 0..<n { for o in 0..<cout { for y in 0..<oh { for z in 0..<ow {
-                for cl in 0..<cg { for u in 0..<kh { for v in 0..<kw {
-                    let iy = y * stride - pad + u * dilation, ix = z * stride - pad + v * dilation
-                    if iy >= 0 && iy < h && ix >= 0 && ix < w { body(i, o, y, z, (o / og) * cg + cl, u, v, iy, ix) }
-                }}}
-            }}}}
+        /// The case's shapes for the direct reference (TestSupport).
+        var conv: DirectConv2d {
+            DirectConv2d(n: n, cin: cin, h: h, w: w, cout: cout, kh: kh, kw: kw, stride: stride, pad: pad,
+                         dilation: dilation, groups: groups)
         }
+        var oh: Int { conv.oh }
+        var ow: Int { conv.ow }
     }
 
     static let cases: [Case] = [
@@ -62,19 +60,6 @@ import Tensors
         Case(n: 3, cin: 4, h: 9, w: 7, cout: 6, kh: 3, kw: 3, stride: 1, pad: 2, dilation: 2, bias: true),
     ]
 
-    static func reference(_ c: Case, _ x: [Float], _ w: [Float], _ b: [Float]?) -> [Float] {
-        var out = [Double](repeating: 0, count: c.n * c.cout * c.oh * c.ow)
-        let cg = c.cin / c.groups
-        c.forEachTap { i, o, y, z, ci, u, v, iy, ix in
-            out[((i * c.cout + o) * c.oh + y) * c.ow + z] += Double(x[((i * c.cin + ci) * c.h + iy) * c.w + ix])
-                * Double(w[((o * cg + ci % cg) * c.kh + u) * c.kw + v])
-        }
-        if let b {
-            for i in 0..<out.count { out[i] += Double(b[(i / (c.oh * c.ow)) % c.cout]) }
-        }
-        return out.map { Float($0) }
-    }
-
     @Test(arguments: cases)
     func forwardMatchesDirectConvolution(_ c: Case) {
         var g = RandomGenerator(seed: 21)
@@ -84,7 +69,7 @@ import Tensors
         let y = Tensor.conv2d(x, weight: w, bias: b, stride: (c.stride, c.stride), padding: (c.pad, c.pad),
                               dilation: (c.dilation, c.dilation), groups: c.groups)
         #expect(y.shape == [c.n, c.cout, c.oh, c.ow])
-        let diff = closeness(y.scalars, Self.reference(c, x.scalars, w.scalars, b?.scalars), rtol: 1e-5, atol: 1e-5)
+        let diff = closeness(y.scalars, c.conv.forward(x.scalars, w.scalars, b?.scalars), rtol: 1e-5, atol: 1e-5)
         #expect(diff == nil, "\(c): \(diff ?? "")")
     }
 
@@ -102,7 +87,7 @@ import Tensors
         var dx = [Double](repeating: 0, count: xs.count), dw = [Double](repeating: 0, count: ws.count)
         var db = [Double](repeating: 0, count: c.cout)
         let cg = c.cin / c.groups
-        c.forEachTap { i, o, y, z, ci, u, v, iy, ix in
+        c.conv.forEachTap { i, o, y, z, ci, u, v, iy, ix in
             let gv = Double(gs[((i * c.cout + o) * c.oh + y) * c.ow + z])
             let xi = ((i * c.cin + ci) * c.h + iy) * c.w + ix, wi = ((o * cg + ci % cg) * c.kh + u) * c.kw + v
             dx[xi] += gv * Double(ws[wi])

@@ -3,12 +3,7 @@
 
 import Foundation
 import Tensors
-
-struct TensorData: Decodable {
-    let shape: [Int]
-    let data: [Float]
-    var tensor: Tensor { Tensor(shape: shape, data: data) }
-}
+import TestSupport
 
 enum ArgValue: Decodable {
     case int(Int), double(Double), bool(Bool), ints([Int]), floats([Float])
@@ -126,22 +121,13 @@ struct OpCase: Decodable, CustomStringConvertible {
     }
 }
 
-enum Fixtures {
+enum Fixtures: FixtureFolder {
+    static let root: URL = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
     static let opCases = load("ops")
     static let nnCases = load("nn_ops")
 
     static func load(_ name: String) -> [OpCase] {
-        let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures")!
         struct File: Decodable { let cases: [OpCase] }
-        return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url)).cases
+        return decode(File.self, name + ".json").cases
     }
-}
-
-/// Largest violation of |a − e| ≤ rtol·|e| + atol, or nil when every element passes.
-func closeness(_ actual: [Float], _ expected: [Float], rtol: Float = 1e-5, atol: Float = 1e-6) -> String? {
-    guard actual.count == expected.count else { return "count \(actual.count) vs \(expected.count)" }
-    for (i, (a, e)) in zip(actual, expected).enumerated() where !(Swift.abs(a - e) <= rtol * Swift.abs(e) + atol) {
-        return "element \(i): \(a) vs expected \(e)"
-    }
-    return nil
 }

@@ -3,6 +3,7 @@
 
 import Testing
 import Tensors
+import TestSupport
 
 @Suite struct OpParityTests {
     @Test(arguments: Fixtures.opCases + Fixtures.nnCases)

@@ -5,13 +5,14 @@
 import Foundation
 import Testing
 import SwiftVision
+import TestSupport
 
-/// Runs the `vision` binary built next to this test bundle.
+/// Runs the `vision` binary built next to this test executable.
 enum VisionProcess {
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 
     static var binary: URL {
-        Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("vision")
+        Bundle.main.executableURL!.deletingLastPathComponent().appendingPathComponent("vision")
     }
 
     static func run(_ arguments: [String], visionHome: String) throws -> Result {
@@ -28,7 +29,7 @@ enum VisionProcess {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        process.currentDirectoryURL = CLIFixture.repositoryRoot
+        process.currentDirectoryURL = repositoryRoot
         var environment = ProcessInfo.processInfo.environment
         environment["VISION_HOME"] = visionHome
         process.environment = environment
@@ -44,8 +45,6 @@ enum VisionProcess {
 /// A resnet18 with seeded non-trivial BatchNorm statistics, saved once per test run.
 enum CLIFixture {
     struct Missing: Error {}
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
     static let samples = ["Datasets/samples/astronaut.jpg", "Datasets/samples/chelsea.jpg", "Datasets/samples/coffee.jpg"]
 
     /// This run's scratch directory; those of earlier runs whose process is gone are removed.

@@ -2,6 +2,7 @@
 // Resize(256, bilinear, antialias) → CenterCrop(224) → ToTensor → Normalize on PIL images.
 import ImageIO
 import Tensors
+import TestSupport
 import Transforms
 import XCTest
 

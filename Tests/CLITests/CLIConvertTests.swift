@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import SwiftVision
+import TestSupport
 
 @Suite(.serialized) struct CLIConvertTests {
     @Test func convertRoundTripAndClassifyWithoutModel() throws {
@@ -50,7 +51,7 @@ import SwiftVision
         #expect(!FileManager.default.fileExists(atPath: output))
 
         // A real torch.save zip checkpoint of another network.
-        let pth = CLIFixture.repositoryRoot.appendingPathComponent("Tests/CheckpointsTests/Fixtures/cnn_zip.pth").path
+        let pth = repositoryRoot.appendingPathComponent("Tests/CheckpointsTests/Fixtures/cnn_zip.pth").path
         let foreign = try VisionProcess.run(["convert", pth, output, "--model", "alexnet"], visionHome: home)
         #expect(foreign.status != 0)
         #expect(foreign.stderr.contains("cnn_zip.pth: weights do not match alexnet") && foreign.stderr.contains("features.0.weight"), "\(foreign.stderr)")

@@ -1,6 +1,7 @@
 // ColorJitter's building blocks, GaussianBlur, rotation and make_grid against torchvision on PIL images.
 import ImageIO
 import Tensors
+import TestSupport
 import Transforms
 import XCTest
 
@@ -43,10 +44,7 @@ final class ColorTests: XCTestCase {
     }
 
     func testMakeGridAgainstTorchvision() throws {
-        func floats(_ rel: String) throws -> [Float] {
-            try Fixtures.bytes(rel).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        }
-        let batch = Tensor(shape: [5, 3, 6, 7], data: try floats("grid/batch.f32"))
+        let batch = Tensor(shape: [5, 3, 6, 7], data: try Fixtures.floats("grid/batch.f32"))
         for c in Fixtures.cases("grid") {
             let name = c["name"] as! String
             let range = (c["value_range"] as? [Double]).map { Float($0[0])...Float($0[1]) }
@@ -54,7 +52,7 @@ final class ColorTests: XCTestCase {
                                 normalize: c["normalize"] as? Bool ?? false, valueRange: range,
                                 scaleEach: c["scale_each"] as? Bool ?? false, padValue: Float(c["pad_value"] as? Double ?? 0))
             XCTAssertEqual(grid.shape, c["shape"] as? [Int], name)
-            let expected = try floats("grid/\(name).f32")
+            let expected = try Fixtures.floats("grid/\(name).f32")
             var err: Float = 0
             for (a, b) in zip(grid.scalars, expected) { err = max(err, abs(a - b)) }
             XCTAssertLessThanOrEqual(err, 1e-6, name)

@@ -2,6 +2,7 @@
 // sizes, aspect-ratio changes, one axis unchanged. The resampler reproduces Pillow's fixed-point
 // arithmetic, so the outputs are asserted identical (max diff 0), not merely within 1 LSB.
 import ImageIO
+import TestSupport
 import Transforms
 import XCTest
 

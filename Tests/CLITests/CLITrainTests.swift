@@ -5,9 +5,10 @@
 import Foundation
 import Testing
 import SwiftVision
+import TestSupport
 
 enum TrainFixture {
-    static let root = CLIFixture.repositoryRoot.appendingPathComponent("Datasets/fashion-mnist-small").path
+    static let root = repositoryRoot.appendingPathComponent("Datasets/fashion-mnist-small").path
 
     /// A small copy of the training folder: the first `perClass` images of `classes` classes.
     static func subset(_ name: String, classes: Int = 3, perClass: Int = 30) throws -> String {
@@ -80,7 +81,7 @@ enum TrainFixture {
         let process = Process()
         process.executableURL = VisionProcess.binary
         process.arguments = args + ["--out", part]
-        process.currentDirectoryURL = CLIFixture.repositoryRoot
+        process.currentDirectoryURL = repositoryRoot
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

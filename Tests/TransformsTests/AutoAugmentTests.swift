@@ -1,6 +1,7 @@
 // TrivialAugmentWide's operations against torchvision's _apply_op on PIL images, and its bins.
 import ImageIO
 import Tensors
+import TestSupport
 import Transforms
 import XCTest
 
