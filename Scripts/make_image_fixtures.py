@@ -3,7 +3,9 @@
 
 Run:  /tmp/torch-venv/bin/python Scripts/make_image_fixtures.py
 Needs Pillow, numpy, torch, torchvision (and scikit-image once, to refresh Datasets/samples).
-Outputs (all small) go to Tests/ImageIOTests/Fixtures/:
+Outputs (all small): png/ and jpeg/ (decoder references) go to Tests/ImageIOTests/Fixtures/, the
+transform references to Tests/TransformsTests/Fixtures/ (with a copy of png/rgba8.png, which the
+preset tests also read); each folder gets the manifest keys of its files:
   png/*.png           synthetic PNGs of every colour type and bit depth (written by hand, not Pillow,
                       so 16-bit, 2-bit, tRNS, Adam7 and gAMA cases are exactly controlled)
   png/*.{rgb,l,rgba}  Pillow's convert("RGB"/"L"/"RGBA") of each, raw HWC uint8
@@ -23,7 +25,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "Tests", "ImageIOTests", "Fixtures")
+IMAGEIO_OUT = os.path.join(ROOT, "Tests", "ImageIOTests", "Fixtures")
+TRANSFORMS_OUT = os.path.join(ROOT, "Tests", "TransformsTests", "Fixtures")
+DECODER_KEYS = ("png", "jpeg")
 SAMPLES = os.path.join(ROOT, "Datasets", "samples")
 rng = np.random.RandomState(1234)
 manifest = {"png": [], "jpeg": [], "resize": [], "preset": [], "geometry": [], "color": [], "grid": [], "autoaugment": []}
@@ -36,8 +40,13 @@ def fnv1a64(data: bytes) -> str:
     return "%016x" % h
 
 
+def out_dir(rel):
+    """The fixture folder of a file: ImageIOTests for decoder references, TransformsTests else."""
+    return IMAGEIO_OUT if rel.split("/")[0] in DECODER_KEYS else TRANSFORMS_OUT
+
+
 def save(rel, data):
-    path = os.path.join(OUT, rel)
+    path = os.path.join(out_dir(rel), rel)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as f:
         f.write(data)
@@ -200,7 +209,7 @@ def _png(im):
 def make_geometry():
     import torchvision.transforms.v2.functional as F1
     import torchvision.transforms.functional as F
-    src = Image.open(io.BytesIO(open(os.path.join(OUT, "resize/source.png"), "rb").read())).convert("RGB")
+    src = Image.open(io.BytesIO(open(os.path.join(TRANSFORMS_OUT, "resize/source.png"), "rb").read())).convert("RGB")
     cases = [
         ("resize_int_40", lambda im: F.resize(im, 40)),                      # shorter side 40, bilinear
         ("resize_int_40_max45", lambda im: F.resize(im, 40, max_size=45)),
@@ -225,7 +234,7 @@ def make_geometry():
 # ---------------------------------------------------------------- colour (torchvision F on PIL) and make_grid
 def make_color():
     import torchvision.transforms.functional as F
-    src = Image.open(io.BytesIO(open(os.path.join(OUT, "resize/source.png"), "rb").read())).convert("RGB")
+    src = Image.open(io.BytesIO(open(os.path.join(TRANSFORMS_OUT, "resize/source.png"), "rb").read())).convert("RGB")
     cases = [("brightness", v) for v in (0.6, 1.4)] + [("contrast", v) for v in (0.5, 1.7)] + \
             [("saturation", v) for v in (0.3, 1.8)] + [("hue", v) for v in (-0.3, 0.1, 0.45)] + \
             [("blur5", 1.3), ("blur9", 2.0)] + \
@@ -248,7 +257,7 @@ def make_color():
 def make_autoaugment():
     import torch
     from torchvision.transforms import autoaugment as AA
-    src = Image.open(io.BytesIO(open(os.path.join(OUT, "resize/source.png"), "rb").read())).convert("RGB")
+    src = Image.open(io.BytesIO(open(os.path.join(TRANSFORMS_OUT, "resize/source.png"), "rb").read())).convert("RGB")
     cases = [("Identity", 0.0), ("ShearX", 0.3), ("ShearX", -0.66), ("ShearY", 0.5), ("TranslateX", 12.0),
              ("TranslateY", -7.0), ("Rotate", 40.5), ("Brightness", -0.4), ("Color", 0.7), ("Contrast", 0.5),
              ("Sharpness", 0.8), ("Sharpness", -0.9), ("Posterize", 3.0), ("Solarize", 119.0), ("AutoContrast", 0.0),
@@ -302,7 +311,8 @@ def make_preset():
 
 
 if __name__ == "__main__":
-    os.makedirs(OUT, exist_ok=True)
+    for out in (IMAGEIO_OUT, TRANSFORMS_OUT):
+        os.makedirs(out, exist_ok=True)
     make_pngs()
     make_jpegs()
     make_resize()
@@ -311,7 +321,13 @@ if __name__ == "__main__":
     make_grid()
     make_autoaugment()
     make_preset()
-    with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1)
-    total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(OUT) for f in fs)
-    print(f"fixtures written to {OUT}: {total / 1024:.0f} KiB")
+    os.makedirs(os.path.join(TRANSFORMS_OUT, "png"), exist_ok=True)
+    with open(os.path.join(IMAGEIO_OUT, "png/rgba8.png"), "rb") as src, \
+            open(os.path.join(TRANSFORMS_OUT, "png/rgba8.png"), "wb") as dst:
+        dst.write(src.read())
+    for out, keys in ((IMAGEIO_OUT, [k for k in manifest if k in DECODER_KEYS]),
+                      (TRANSFORMS_OUT, [k for k in manifest if k not in DECODER_KEYS])):
+        with open(os.path.join(out, "manifest.json"), "w") as f:
+            json.dump({k: manifest[k] for k in keys}, f, indent=1)
+        total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(out) for f in fs)
+        print(f"fixtures written to {out}: {total / 1024:.0f} KiB")
