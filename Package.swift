@@ -1,14 +1,19 @@
 // swift-tools-version: 6.0
 // SwiftVision: a TorchVision-style computer-vision toolkit for Linux CPUs.
-// Layering (each arrow is an allowed import), see Docs/DESIGN.md:
-//   VisionCLI -> SwiftVision -> Models -> NN -> Tensors -> CBLAS
-//                               Models -> Checkpoints -> Tensors
-//                               Training -> Datasets, Models
-//                               Datasets -> Transforms -> ImageIO -> CImageCodecs
-//                               Datasets -> Checkpoints (CIFAR pickle batches), CZlib (gzip IDX)
-//                               Datasets, Transforms -> Tensors
-//   VisionCLI -> VisionBenchmarks -> (libraries) Tensors, CBLAS, NN, Models, Checkpoints, Datasets, Transforms, ImageIO
-//                (the `vision bench` harnesses; no library imports VisionBenchmarks)
+//
+// Layering, bottom to top (each module imports only modules on lower lines; see Docs/DESIGN.md):
+//   C and system:  CBLAS (OpenBLAS)   CZlib   CImageCodecs (libjpeg + libpng shim)
+//   plumbing:      Traps (programming-error traps)   Files -> CZlib (atomic writes, reads, maps, inflate)
+//   parsers:       Pickle -> Files (allowlist unpickler)
+//   engine:        Tensors -> CBLAS            NN -> Tensors
+//   files:         Checkpoints -> Tensors, Pickle, Files   ImageIO -> CImageCodecs, Files
+//   vision:        Transforms -> ImageIO, Tensors          Models -> NN, Checkpoints
+//                  Datasets -> Transforms, Pickle, Files   Training -> Datasets, Models
+//                  ModelLoading -> Training, Models (zoo name / .pth / .safetensors -> model + classes + preset)
+//   umbrella:      SwiftVision re-exports every library above
+//   tools:         VisionBenchmarks -> the libraries (only VisionCLI imports it)
+//                  VisionCLI (`vision`) -> SwiftVision, VisionBenchmarks, ArgumentParser
+// A library that traps (a programming error) does so through Traps. No unsafeFlags in any library.
 import PackageDescription
 
 let package = Package(
@@ -22,25 +27,37 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, zlib1g-dev). No unsafe flags anywhere in libraries.
+        // C and system libraries (Debian: libopenblas-dev, zlib1g-dev, libjpeg-dev, libpng-dev).
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // C shim over libjpeg + libpng: libjpeg's error exit needs setjmp, which Swift cannot call.
         .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]),
 
-        // Programming-error traps whose message survives release builds; every module below traps through it.
+        // Plumbing.
         .target(name: "Traps"),
+        .target(name: "Files", dependencies: ["CZlib", "Traps"]),
+        .target(name: "Pickle", dependencies: ["Files"]),
+
+        // The engine.
         .target(name: "Tensors", dependencies: ["CBLAS", "Traps"]),
         .target(name: "NN", dependencies: ["Tensors", "Traps"]),
-        .target(name: "Checkpoints", dependencies: ["Tensors", "CZlib"]),
-        .target(name: "Models", dependencies: ["NN", "Checkpoints", "Tensors", "Traps"]),
-        .target(name: "ImageIO", dependencies: ["CImageCodecs", "Traps"]),
+
+        // Files and images.
+        .target(name: "Checkpoints", dependencies: ["Tensors", "Pickle", "Files"]),
+        .target(name: "ImageIO", dependencies: ["CImageCodecs", "Files", "Traps"]),
+
+        // Vision.
         .target(name: "Transforms", dependencies: ["ImageIO", "Tensors", "Traps"]),
-        .target(name: "Datasets", dependencies: ["Transforms", "ImageIO", "Tensors", "Checkpoints", "CZlib", "Traps"]),
-        .target(name: "Training", dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors", "Traps"]),
+        .target(name: "Models", dependencies: ["NN", "Checkpoints", "Tensors", "Files", "Traps"]),
+        .target(name: "Datasets", dependencies: ["Transforms", "ImageIO", "Tensors", "Pickle", "Files", "Traps"]),
+        .target(name: "Training",
+                dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors", "Files", "Traps"]),
         .target(name: "ModelLoading", dependencies: ["Training", "Models", "Checkpoints", "NN", "Transforms", "ImageIO", "Tensors"]),
-        .target(name: "SwiftVision", dependencies: ["Tensors", "NN", "Models", "Checkpoints", "ImageIO", "Transforms", "Datasets", "Training", "ModelLoading"]),
-        // The `vision bench` harnesses; only VisionCLI imports it (not part of the SwiftVision umbrella).
+        .target(name: "SwiftVision",
+                dependencies: ["Tensors", "NN", "Models", "Pickle", "Checkpoints", "ImageIO", "Transforms", "Datasets",
+                               "Training", "ModelLoading"]),
+
+        // Tools: the `vision bench` harnesses (not part of the umbrella) and the `vision` executable.
         .target(name: "VisionBenchmarks",
                 dependencies: ["Tensors", "CBLAS", "NN", "Models", "Checkpoints", "Datasets", "Transforms", "ImageIO"]),
         .executableTarget(
@@ -52,11 +69,13 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelsTests", dependencies: ["SwiftVision", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Pickle", "Files", "Tensors", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TransformsTests", dependencies: ["Transforms", "ImageIO", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Transforms", "ImageIO", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Transforms", "ImageIO", "Tensors", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelsTests", dependencies: ["SwiftVision", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["SwiftVision"], resources: [.copy("Fixtures")]),
         // The `vision` executable end to end (spawns the binary built next to the test executable).
         .testTarget(name: "CLITests", dependencies: ["SwiftVision", "TestSupport"]),

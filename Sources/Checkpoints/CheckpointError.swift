@@ -1,4 +1,8 @@
 // Errors from reading and writing checkpoint files. Every one names the file and the problem.
+// The parsers throw Pickle's `FormatError` (a reason without a file name) and the Files module's
+// `FileError`; `withPath` turns both into a `CheckpointError` at the public entry points.
+
+import Pickle
 
 /// A checkpoint could not be read or written.
 public struct CheckpointError: Error, CustomStringConvertible, Sendable {
@@ -10,16 +14,7 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(path): \(reason)" }
 }
 
-/// A problem found while parsing bytes, before the file name is attached (see `withPath`).
-struct FormatError: Error, CustomStringConvertible {
-    let reason: String
-    init(_ reason: String) { self.reason = reason }
-    var description: String { reason }
-}
-
-/// Runs `body`, turning a `FormatError` into a `CheckpointError` that names `path`.
+/// Runs `body`, its `FormatError` or `FileError` becoming a `CheckpointError` that names `path`.
 func withPath<T>(_ path: String, _ body: () throws -> T) throws -> T {
-    do { return try body() } catch let e as FormatError {
-        throw CheckpointError(path: path, e.reason)
-    }
+    try wrappingFormatErrors({ CheckpointError(path: path, $0) }, body)
 }

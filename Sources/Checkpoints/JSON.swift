@@ -1,6 +1,8 @@
 // A small JSON parser for safetensors headers: keeps object keys in order (Foundation's does
 // not), rejects duplicate keys, limits nesting, and never reads past the buffer.
 
+import Pickle
+
 enum JSONValue {
     case null, bool(Bool), number(Double, isInteger: Bool, integer: Int?), string(String)
     case array([JSONValue])

@@ -6,6 +6,9 @@
 //   "ustar" at offset 257         the pre-0.4 tar format
 //   u64 length, then '{'          safetensors
 
+import Files
+import Pickle
+
 /// Loads the tensors of a checkpoint file: a torch.save `.pth` (zip, legacy stream or tar, or a
 /// one-member zip around one) or a safetensors file. The format is detected from the content.
 ///
@@ -20,8 +23,8 @@
 /// - Throws: `CheckpointError` naming the file and the problem.
 public func loadCheckpoint(_ path: String) throws -> StateDict {
     try withPath(path) {
-        let file = try FileBytes(mapping: path)
-        return try CheckpointLoader.load(file.bytes, release: { file.release(range(of: $0, in: file.bytes)) })
+        let file = try MappedFile(path: path)
+        return try withExtendedLifetime(file) { try CheckpointLoader.load(file.bytes, release: { file.release($0) }) }
     }
 }
 
@@ -30,12 +33,6 @@ public func loadCheckpoint(bytes: [UInt8], name: String = "<memory>") throws -> 
     try withPath(name) {
         try bytes.withUnsafeBytes { try CheckpointLoader.load($0, release: { _ in }) }
     }
-}
-
-private func range(of part: UnsafeRawBufferPointer, in whole: UnsafeRawBufferPointer) -> Range<Int> {
-    guard let p = part.baseAddress, let w = whole.baseAddress else { return 0..<0 }
-    let start = p - w
-    return start..<(start + part.count)
 }
 
 enum CheckpointLoader {
@@ -71,12 +68,10 @@ enum CheckpointLoader {
             throw FormatError("zip member \(member.name) claims \(member.uncompressedSize) bytes from \(member.compressedSize) compressed")
         }
         let output = UnsafeMutableRawBufferPointer.allocate(byteCount: max(member.uncompressedSize, 1), alignment: 64)
-        let owned = FileBytes(owning: output)
+        defer { output.deallocate() }
         let target = UnsafeMutableRawBufferPointer(rebasing: output[0..<member.uncompressedSize])
         let input = UnsafeRawBufferPointer(rebasing: bytes[member.dataOffset..<(member.dataOffset + member.compressedSize)])
-        try Inflate.inflate(input, into: target)
-        return try withExtendedLifetime(owned) {
-            try load(UnsafeRawBufferPointer(target), release: { _ in }, allowWrapper: false)
-        }
+        try Inflate.rawDeflate(input, into: target, name: member.name)
+        return try load(UnsafeRawBufferPointer(target), release: { _ in }, allowWrapper: false)
     }
 }

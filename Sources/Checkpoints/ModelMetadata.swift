@@ -2,6 +2,8 @@
 // rebuilt from the file alone. Safetensors metadata is a string → string map; this struct names
 // the keys and encodes the class names as a JSON array of strings.
 
+import Pickle
+
 /// Architecture, classes and preprocessing of a SwiftVision checkpoint, stored in the
 /// safetensors `__metadata__` map under the keys `architecture`, `num_classes`, `class_names`
 /// (a JSON array of strings) and `preprocessing` (a preset name such as `imagenet-classification`).

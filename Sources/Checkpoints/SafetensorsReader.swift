@@ -7,6 +7,8 @@
 // no gap and no overlap from 0, and the last one ending exactly at the end of the file.
 // Tensors come back in data order, which is the order they were written in.
 
+import Pickle
+
 enum SafetensorsReader {
     static let maxHeaderSize = 100_000_000
 

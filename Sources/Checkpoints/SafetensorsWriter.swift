@@ -1,14 +1,11 @@
-// Writing safetensors, atomically: the file is written to a temporary name in the same
-// directory, flushed to disk, then renamed over the destination, so a crash leaves either the
+// Writing safetensors, atomically (Files' `writeAtomically`: a temporary file in the same
+// directory, flushed to disk, then renamed over the destination), so a crash leaves either the
 // old file or the new one, never half of one. Tensors are written in the state dict's order
 // (the reader returns them in that order), each in its entry's dtype; the header is padded
 // with spaces to a multiple of 8 bytes, as the reference writer does.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Files
+import Pickle
 import Tensors
 
 /// Writes `stateDict` to `path` as safetensors, atomically (temporary file + rename).
@@ -19,27 +16,13 @@ import Tensors
 /// for the keys SwiftVision's own checkpoints carry.
 public func saveSafetensors(_ stateDict: StateDict, metadata: [String: String]? = nil, to path: String) throws {
     let header = try withPath(path) { try safetensorsHeader(stateDict, metadata: metadata ?? stateDict.metadata) }
-    let slash = path.lastIndex(of: "/")
-    let directory = slash.map { String(path[..<$0]) } ?? "."
-    let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-    let temporary = (directory.isEmpty ? "" : directory + "/") + ".\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-    guard fd >= 0 else { throw CheckpointError(path: path, "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-    var ok = false
-    defer {
-        if !ok { close(fd); unlink(temporary) }
-    }
-    var writer = ChunkWriter(fd: fd, path: path)
-    try writer.append(Array(header.utf8))
-    for entry in stateDict.entries { try writer.append(entry.tensor, as: entry.dtype) }
-    try writer.flush()
-    guard fsync(fd) == 0 else { throw CheckpointError(path: path, "fsync failed: \(String(cString: strerror(errno)))") }
-    guard close(fd) == 0 else { ok = true; unlink(temporary); throw CheckpointError(path: path, "close failed") }
-    ok = true
-    guard rename(temporary, path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        unlink(temporary)
-        throw CheckpointError(path: path, "cannot rename \(temporary) into place: \(reason)")
+    try withPath(path) {
+        try writeAtomically(to: path) { file in
+            var writer = ChunkWriter(file: file)
+            try writer.append(Array(header.utf8))
+            for entry in stateDict.entries { try writer.append(entry.tensor, as: entry.dtype) }
+            try writer.flush()
+        }
     }
 }
 
@@ -64,17 +47,15 @@ private func safetensorsHeader(_ stateDict: StateDict, metadata: [String: String
     return json
 }
 
-/// Buffers output and writes it in 1 MiB chunks; tensors are converted into the buffer.
+/// Buffers output and writes it to `file` in 1 MiB chunks; tensors are converted into the buffer.
 private struct ChunkWriter {
-    let fd: Int32
-    let path: String
+    let file: AtomicFile
     var buffer: [UInt8] = []
     var wroteLength = false
     static let chunk = 1 << 20
 
-    init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
+    init(file: AtomicFile) {
+        self.file = file
         buffer.reserveCapacity(ChunkWriter.chunk)
     }
 
@@ -92,7 +73,7 @@ private struct ChunkWriter {
         try tensor.withUnsafeBufferPointer { values in
             if dtype == .float32 {  // little-endian host: the floats are the bytes
                 try flush()
-                try write(UnsafeRawBufferPointer(values))
+                try file.write(UnsafeRawBufferPointer(values))
                 return
             }
             for v in values {
@@ -118,20 +99,8 @@ private struct ChunkWriter {
     }
 
     mutating func flush() throws {
-        let pending = buffer
+        try file.write(buffer)
         buffer.removeAll(keepingCapacity: true)
-        try pending.withUnsafeBytes { try write($0) }
-    }
-
-    private func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress else { return }
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, base + done, bytes.count - done)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw CheckpointError(path: path, "write failed: \(String(cString: strerror(errno)))") }
-            done += n
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 // The ordered name → tensor map every loader returns and the safetensors writer takes.
 
+import Pickle
 import Tensors
 
 /// Named tensors in file order, with each tensor's original dtype, the file's metadata and notes

@@ -6,6 +6,7 @@
 // `module.` prefix nn.DataParallel adds, recording a note for each. Only the chosen tensors are
 // read, so an optimizer's buffers in the same file cost nothing.
 
+import Pickle
 import Tensors
 
 enum StateDictSelection {

@@ -1,6 +1,8 @@
 // A bounded reader for the POSIX tar archives of PyTorch's pre-0.4 format: 512-byte headers,
 // octal (or base-256) sizes, PAX extended headers skipped, members read in place.
 
+import Pickle
+
 enum TarReader {
     /// Whether `bytes` look like a ustar archive.
     static func matches(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -9,6 +9,7 @@
 // Contiguous tensors are converted in chunks whose source pages are released as they are done,
 // so a 400 MB tensor does not hold 400 MB of file pages and 400 MB of floats at once.
 
+import Pickle
 import Tensors
 
 enum TensorMaterializer {

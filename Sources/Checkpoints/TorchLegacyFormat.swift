@@ -4,6 +4,8 @@
 // ('storage', FloatStorage, key, location, numel, view) declare storages), the list of storage
 // keys — then, for each key in that order, an int64 element count and the raw elements.
 
+import Pickle
+
 enum TorchLegacyFormat {
     /// The magic number as the little-endian bytes of its LONG1 encoding.
     static let magic: [UInt8] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19]
@@ -21,11 +23,11 @@ enum TorchLegacyFormat {
             position = u.position
             return (v, u)
         }
-        guard case .bigInt(let m) = try next().0, m == magic else { throw FormatError("legacy stream: bad magic number") }
+        guard case .plain(.bigInt(let m)) = try next().0, m == magic else { throw FormatError("legacy stream: bad magic number") }
         guard try next().0.int == 1001 else { throw FormatError("legacy stream: unsupported protocol version") }
         var bigEndian = false
         if case .dict(let info) = try next().0, let little = info.first(where: { $0.key.string == "little_endian" })?.value {
-            guard case .bool(let isLittle) = little else { throw FormatError("legacy stream: sys_info little_endian is not a bool") }
+            guard case .plain(.bool(let isLittle)) = little else { throw FormatError("legacy stream: sys_info little_endian is not a bool") }
             bigEndian = !isLittle
         }
         let (object, unpickler) = try next()
@@ -36,12 +38,7 @@ enum TorchLegacyFormat {
         var cursor = ByteCursor(bytes, at: position)
         var located: [String: UnsafeRawBufferPointer] = [:]
         for keyValue in keyList {
-            let key: String
-            switch keyValue {
-            case .string(let s): key = s
-            case .int(let v): key = String(v)
-            default: throw FormatError("legacy stream: storage key is a \(keyValue.kind)")
-            }
+            guard let key = keyValue.keyText else { throw FormatError("legacy stream: storage key is a \(keyValue.kind)") }
             guard let d = declared[key] else { throw FormatError("legacy stream: storage \(key) is listed but never used") }
             guard located[key] == nil else { throw FormatError("legacy stream: storage \(key) is listed twice") }
             let raw = try cursor.le(Int64.self, "element count of storage \(key)")

@@ -5,6 +5,8 @@
 // storage offset) and `pickle` (the object, whose persistent ids are tensor keys). Each pickle
 // goes through the same safe unpickler as every other format.
 
+import Pickle
+
 enum TorchTarFormat {
     static func load(_ bytes: UnsafeRawBufferPointer, release: (UnsafeRawBufferPointer) -> Void) throws -> StateDict {
         let members = try TarReader.members(bytes)
@@ -12,11 +14,8 @@ enum TorchTarFormat {
             throw FormatError("tar: the archive lacks the storages, tensors or pickle member of a PyTorch checkpoint")
         }
         func key(_ v: PickleValue, _ what: String) throws -> String {
-            switch v {
-            case .string(let s): return s
-            case .int(let i): return String(i)
-            default: throw FormatError("tar: \(what) is a \(v.kind)")
-            }
+            guard let k = v.keyText else { throw FormatError("tar: \(what) is a \(v.kind)") }
+            return k
         }
         func readPickle(_ c: inout ByteCursor) throws -> PickleValue {
             var u = Unpickler(c.bytes, at: c.position)

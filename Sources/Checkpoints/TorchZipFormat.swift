@@ -3,6 +3,8 @@
 // `<root>/data/<key>`; `<root>/byteorder` says "little" or "big" (absent in early files:
 // little). The root folder is the file's stem at save time, so it is found, not assumed.
 
+import Pickle
+
 enum TorchZipFormat {
     /// The `data.pkl` entry of a torch zip, if there is one (at the top level or one folder down).
     static func pickleEntry(_ entries: [ZipEntry]) -> ZipEntry? {

@@ -3,10 +3,12 @@
 // Why not a zip library: PyTorch (through miniz) writes every record *stored* (uncompressed),
 // aligned to 64 bytes, so reading a checkpoint needs only the central directory and the local
 // header offsets; the tensor bytes are then read in place from the memory map, with no copy and
-// no dependency. Deflate appears only in the rare one-member "legacy zip" wrapper, which
-// `Inflate.swift` handles. Everything is checked: the end record is searched only in the last
-// 64 KiB + 22 bytes, zip64 fields are used when the 32-bit ones are saturated, the entry count is
-// bounded by the directory size, and every entry's data must lie inside the file.
+// no dependency. Deflate appears only in the rare one-member "legacy zip" wrapper, which the
+// Files module's `Inflate.rawDeflate` handles. Everything is checked: the end record is searched
+// only in the last 64 KiB + 22 bytes, zip64 fields are used when the 32-bit ones are saturated,
+// the entry count is bounded by the directory size, and every entry's data must lie inside the file.
+
+import Pickle
 
 /// One file in a zip archive.
 struct ZipEntry {

@@ -3,8 +3,8 @@
 // then 1024 red, 1024 green and 1024 blue bytes; `batches.meta.txt` lists the class names.
 // Python (`cifar-10-python.tar.gz`, what torchvision downloads): each batch is a pickled dict
 // {data: numpy uint8 array N×3072 in the same CHW order, labels: [int]}, `batches.meta` holds
-// {label_names: [...]}; read with Checkpoints' allowlist unpickler (DataPickle), never executed.
-import Checkpoints
+// {label_names: [...]}; read with the Pickle module's allowlist unpickler (DataPickle), never executed.
+import Pickle
 
 enum CIFARFiles {
     static let imageBytes = 3 * 32 * 32
@@ -107,7 +107,7 @@ enum CIFARFiles {
     }
 
     static func unpickle(_ path: String) throws -> PickleData {
-        do { return try DataPickle.load(contentsOf: path) } catch let e as CheckpointError {
+        do { return try DataPickle.load(contentsOf: path) } catch let e as PickleError {
             throw DatasetError(.corrupt, path: path, e.description)
         }
     }

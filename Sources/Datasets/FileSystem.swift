@@ -1,16 +1,15 @@
 // The few file-system calls the datasets need, over POSIX directly: directory entries the way
 // Python's os.scandir classifies them (a symlink to a directory is a directory, a broken link is a
-// file), a directory's identity for cycle checks, and whole-file reads with errors naming the file.
+// file), a directory's identity for cycle checks, and whole-file reads (the Files module's) with
+// errors naming the file.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import ImageIO
+import Files
 
 enum FileSystem {
-    static func errnoText() -> String { String(cString: strerror(errno)) }
-
     /// The identity of a directory (device, inode), following symlinks; nil if it is not one.
     static func directoryID(_ path: String) -> DirectoryID? {
         var st = stat()
@@ -59,12 +58,23 @@ enum FileSystem {
         return a + "/" + b
     }
 
-    /// The whole file at `path` (ImageIO's reader, its failure as a DatasetError).
+    /// The whole file at `path` (Files' reader, its failure as a DatasetError).
     static func read(_ path: String) throws -> [UInt8] {
-        do throws(WholeFileReadError) {
+        do throws(FileError) {
             return try readWholeFile(path)
         } catch {
-            throw DatasetError.file(error.truncated ? .corrupt : .notFound, path, error.reason)
+            throw DatasetError(error)
+        }
+    }
+}
+
+extension DatasetError {
+    /// A Files failure as a dataset error, with the same "path: reason" message: data that ends
+    /// early or is malformed is `.corrupt`, a file that cannot be opened or read `.notFound`.
+    init(_ error: FileError) {
+        switch error.kind {
+        case .truncated, .corrupt: self = .file(.corrupt, error.path, error.reason)
+        case .notFound, .notRegularFile, .io: self = .file(.notFound, error.path, error.reason)
         }
     }
 }

@@ -7,6 +7,8 @@
 // dimensions' product times the element size must equal the bytes that follow, computed without
 // overflow, before anything is copied.
 
+import Files
+
 /// An IDX file: an n-dimensional array of one element type, stored big-endian.
 public struct IDXFile: Sendable {
     /// The element types IDX defines.
@@ -42,9 +44,10 @@ public struct IDXFile: Sendable {
     /// Reads IDX bytes, gzip'd or not (judged by the 1f 8b magic); errors name `name`.
     public init(bytes: [UInt8], name: String, byteLimit: Int = IDXFile.defaultByteLimit) throws {
         self = try bytes.withUnsafeBytes { file in
-            if Gzip.isGzip(file) {
-                let inflated = try Gzip.decompress(file, limit: byteLimit, name: name)
-                return try IDXFile(parsing: inflated.bytes, name: name)
+            if Inflate.isGzip(file) {
+                let inflated: ByteBuffer
+                do throws(FileError) { inflated = try Inflate.gzip(file, limit: byteLimit, name: name) } catch { throw DatasetError(error) }
+                return try inflated.withUnsafeBytes { try IDXFile(parsing: $0, name: name) }
             }
             guard file.count <= byteLimit else {
                 throw DatasetError.file(.corrupt, name, "IDX: \(file.count) bytes exceed the limit of \(byteLimit)")

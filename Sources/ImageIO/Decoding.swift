@@ -1,6 +1,7 @@
 // Decoding from a file or memory through the C shim: parse the header, check the dimensions
 // against the limit, allocate the output once, decode straight into it.
 import CImageCodecs
+import Files
 
 extension Image {
     /// Decodes the JPEG or PNG at `path` (format from magic bytes, not the extension).
@@ -17,7 +18,8 @@ extension Image {
 
     /// Decodes the file at `path` with full options, reporting format, orientation and warnings.
     public static func decode(contentsOf path: String, options: DecodeOptions = DecodeOptions()) throws -> DecodedImage {
-        let bytes = try FileIO.read(path)
+        let bytes: [UInt8]
+        do throws(FileError) { bytes = try readWholeFile(path) } catch { throw ImageError(error) }
         return try decode(data: bytes, name: path, options: options)
     }
 

@@ -1,5 +1,6 @@
 // Encoding to JPEG/PNG bytes and atomic writes to files.
 import CImageCodecs
+import Files
 
 extension Image {
     /// Baseline JPEG bytes (Pillow's defaults: 4:2:0 for RGB). Gray or RGB only; drop alpha first.
@@ -22,7 +23,7 @@ extension Image {
         let chosen = format ?? ((lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg")) ? .jpeg : .png)
         do {
             let bytes = chosen == .jpeg ? try jpegData(quality: quality) : try pngData()
-            try FileIO.writeAtomically(bytes, to: path)
+            do throws(FileError) { try writeAtomically(bytes, to: path) } catch { throw ImageError(error) }
         } catch var error as ImageError {
             error.file = path
             throw error

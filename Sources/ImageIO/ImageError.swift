@@ -1,4 +1,5 @@
 // The one error type of ImageIO: every failure names the file (or "<memory>") and the problem.
+import Files
 
 /// A failure to read, decode or encode an image.
 public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -33,4 +34,9 @@ public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String { "\(file): \(message)" }
+
+    /// A file that could not be read or written (Files' error), as an `.io` error naming it.
+    init(_ error: FileError) {
+        self.init(.io, file: error.path, error.reason)
+    }
 }

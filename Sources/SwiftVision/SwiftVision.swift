@@ -3,6 +3,7 @@
 @_exported import ImageIO
 @_exported import Models
 @_exported import NN
+@_exported import Pickle
 @_exported import Tensors
 @_exported import Transforms
 @_exported import Datasets

@@ -1,6 +1,6 @@
 // DataPickle: plain data and numpy arrays (as in CIFAR's python batches) through the allowlist
 // unpickler. The pickles below were written by Python 3 / numpy 2 (base64 of pickle.dumps).
-import Checkpoints
+import Pickle
 import Foundation
 import XCTest
 
@@ -76,7 +76,7 @@ final class DataPickleTests: XCTestCase {
 
     func testErrorsNameTheFile() {
         XCTAssertThrowsError(try DataPickle.load(contentsOf: "/nonexistent/batch")) { error in
-            XCTAssertEqual((error as? CheckpointError)?.path, "/nonexistent/batch")
+            XCTAssertEqual((error as? PickleError)?.path, "/nonexistent/batch")
             XCTAssertTrue("\(error)".hasPrefix("/nonexistent/batch: cannot open"), "\(error)")
         }
         XCTAssertThrowsError(try DataPickle.load(bytes: [0x80, 0x02, 0x7D], name: "cut.pkl")) { error in
@@ -87,7 +87,7 @@ final class DataPickleTests: XCTestCase {
 
 extension DataPickleTests {
     /// Every prefix and 3000 random corruptions of the three array pickles: each loads or throws a
-    /// CheckpointError; nothing traps.
+    /// PickleError; nothing traps.
     func testTruncatedAndCorruptedPicklesNeverCrash() throws {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         func random() -> UInt64 {
@@ -104,7 +104,7 @@ extension DataPickleTests {
                 cases.append(bad)
             }
             for bytes in cases {
-                do { _ = try DataPickle.load(bytes: bytes, name: "fuzz") } catch is CheckpointError { rejected += 1 } catch {
+                do { _ = try DataPickle.load(bytes: bytes, name: "fuzz") } catch is PickleError { rejected += 1 } catch {
                     XCTFail("unexpected error \(error)")
                 }
             }

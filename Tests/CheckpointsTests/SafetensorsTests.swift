@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Checkpoints
+import Pickle
 import Tensors
 
 final class SafetensorsTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Checkpoints
+import Pickle
 import Tensors
 import TestSupport
 
@@ -42,12 +43,15 @@ func assertMatches(_ dict: StateDict, _ expected: [Fixtures.Tensor], file: Stati
     }
 }
 
-/// Asserts that `body` throws a `CheckpointError` whose reason contains `fragment`.
+/// Asserts that `body` throws a `CheckpointError` (or, for data pickles, a `PickleError`) whose
+/// reason contains `fragment`.
 func assertRejects(_ fragment: String, file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) {
     do {
         try body()
         XCTFail("expected an error containing \"\(fragment)\"", file: file, line: line)
     } catch let e as CheckpointError {
+        XCTAssertTrue(e.reason.contains(fragment), "error \"\(e.reason)\" does not mention \"\(fragment)\"", file: file, line: line)
+    } catch let e as PickleError {
         XCTAssertTrue(e.reason.contains(fragment), "error \"\(e.reason)\" does not mention \"\(fragment)\"", file: file, line: line)
     } catch {
         XCTFail("unexpected error type: \(error)", file: file, line: line)

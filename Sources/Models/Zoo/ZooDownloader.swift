@@ -1,9 +1,11 @@
-// Downloading zoo weights: streamed into a temporary file next to the destination, hashed while
-// it arrives, and renamed into place only after the length and the SHA-256 prefix check out.
+// Downloading zoo weights: streamed into a temporary file next to the destination (Files'
+// `writeAtomically`, tag `part`), hashed while it arrives, and renamed into place only after the
+// length and the SHA-256 prefix check out.
 // Any failure (HTTP error, refused connection, truncated body, wrong hash) removes the temporary
 // file, so the final name only ever holds a verified file; stale temporaries left by an
 // interrupted run are removed when the next download of the same file starts.
 
+import Files
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -49,19 +51,26 @@ public enum ZooDownloader {
         guard let target = URL(string: url), let scheme = target.scheme?.lowercased(), ["http", "https"].contains(scheme) else {
             throw ZooDownloadError("\(url): not an http(s) URL")
         }
-        let directory = (destination as NSString).deletingLastPathComponent
-        let base = (destination as NSString).lastPathComponent
-        removeStaleTemporaries(of: base, in: directory)
-        let temporary = (directory.isEmpty ? "." : directory) + "/.\(base).part-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ZooDownloadError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        var closed = false, renamed = false
-        defer {
-            if !closed { close(fd) }
-            if !renamed { unlink(temporary) }
+        removeStaleTemporaries(of: destination)
+        var digest = ""
+        do {
+            try writeAtomically(to: destination, tag: temporaryTag) { file in
+                digest = try receive(target, url: url, into: file, sha256Prefix: sha256Prefix, timeout: timeout, progress: progress)
+            }
+        } catch let e as FileError {
+            throw ZooDownloadError(e.description)
         }
+        return digest
+    }
 
-        let receiver = Receiver(fd: fd, progress: progress)
+    /// The tag of download temporaries: `.<name>.part-<pid>-<random>` next to the destination.
+    static let temporaryTag = "part"
+
+    /// Streams `target` into `file` and checks it; returns the file's full SHA-256 (hex). Throws
+    /// `ZooDownloadError`, after which `writeAtomically` removes the temporary file.
+    private static func receive(_ target: URL, url: String, into file: AtomicFile, sha256Prefix: String,
+                                timeout: Double, progress: Progress?) throws -> String {
+        let receiver = Receiver(file: file, progress: progress)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = timeout
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -82,21 +91,17 @@ public enum ZooDownloader {
         guard digest.hasPrefix(sha256Prefix.lowercased()) else {
             throw ZooDownloadError("\(url): SHA-256 mismatch: expected a hash starting with \(sha256Prefix), got \(digest) (\(outcome.received) bytes); nothing was saved")
         }
-        guard fsync(fd) == 0 else { throw ZooDownloadError("\(temporary): fsync failed: \(String(cString: strerror(errno)))") }
-        closed = true
-        guard close(fd) == 0 else { throw ZooDownloadError("\(temporary): close failed: \(String(cString: strerror(errno)))") }
-        guard rename(temporary, destination) == 0 else {
-            throw ZooDownloadError("cannot rename \(temporary) to \(destination): \(String(cString: strerror(errno)))")
-        }
-        renamed = true
         return digest
     }
 
-    /// Removes `.<base>.part-*` files left in `directory` by interrupted downloads.
-    static func removeStaleTemporaries(of base: String, in directory: String) {
+    /// Removes the `.<name>.part-*` files left next to `destination` by interrupted downloads.
+    static func removeStaleTemporaries(of destination: String) {
+        let prefix = AtomicFile.temporaryPrefix(for: destination, tag: temporaryTag)
+        let directory = (prefix as NSString).deletingLastPathComponent
         let dir = directory.isEmpty ? "." : directory
+        let stem = (prefix as NSString).lastPathComponent
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
-        for name in names where name.hasPrefix(".\(base).part-") { unlink(dir + "/" + name) }
+        for name in names where name.hasPrefix(stem) { unlink(dir + "/" + name) }
     }
 }
 
@@ -106,7 +111,7 @@ private final class Receiver: NSObject, URLSessionDataDelegate, @unchecked Senda
     struct Outcome { var failure: String?; var received: Int64; var total: Int64?; var digest: String }
 
     let done = DispatchSemaphore(value: 0)
-    private let fd: Int32
+    private let file: AtomicFile
     private let progress: ZooDownloader.Progress?
     private let lock = NSLock()
     private var hasher = SHA256()
@@ -114,8 +119,8 @@ private final class Receiver: NSObject, URLSessionDataDelegate, @unchecked Senda
     private var total: Int64?
     private var failure: String?
 
-    init(fd: Int32, progress: ZooDownloader.Progress?) {
-        self.fd = fd
+    init(file: AtomicFile, progress: ZooDownloader.Progress?) {
+        self.file = file
         self.progress = progress
     }
 
@@ -142,13 +147,7 @@ private final class Receiver: NSObject, URLSessionDataDelegate, @unchecked Senda
         lock.lock()
         guard failure == nil else { lock.unlock(); return }
         let error: String? = data.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return "cannot write the download: \(String(cString: strerror(errno)))" }
-                done += n
-            }
+            do throws(FileError) { try file.write(raw) } catch { return "cannot write the download: \(error)" }
             hasher.update(raw)
             return nil
         }

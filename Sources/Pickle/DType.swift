@@ -1,6 +1,8 @@
 // Element types as they appear in checkpoint files. Tensors are Float32 in memory; the file's
 // dtype is kept next to each tensor so that integers (e.g. `num_batches_tracked`) and half
-// precision survive a round trip through safetensors.
+// precision survive a round trip through safetensors. The type lives here, below Checkpoints,
+// because pickles name it (storage classes, `torch.float32` globals); the safetensors spelling
+// is Checkpoints' extension (`DType+Safetensors.swift`).
 
 /// The element type a tensor had in its file.
 public enum DType: String, Sendable, CaseIterable, Hashable {
@@ -25,30 +27,8 @@ public enum DType: String, Sendable, CaseIterable, Hashable {
         }
     }
 
-    /// The dtype's name in a safetensors header (`F32`, `BF16`, `I64`, ...).
-    public var safetensorsName: String {
-        switch self {
-        case .float32: return "F32"
-        case .float16: return "F16"
-        case .bfloat16: return "BF16"
-        case .float64: return "F64"
-        case .int64: return "I64"
-        case .int32: return "I32"
-        case .int16: return "I16"
-        case .int8: return "I8"
-        case .uint8: return "U8"
-        case .bool: return "BOOL"
-        }
-    }
-
-    /// The dtype named `name` in a safetensors header, if supported.
-    public init?(safetensorsName name: String) {
-        guard let d = DType.allCases.first(where: { $0.safetensorsName == name }) else { return nil }
-        self = d
-    }
-
     /// The dtype of a legacy PyTorch storage class (`FloatStorage`, `HalfStorage`, ...).
-    init?(torchStorageClass name: String) {
+    package init?(torchStorageClass name: String) {
         switch name {
         case "FloatStorage": self = .float32
         case "HalfStorage": self = .float16
@@ -65,13 +45,13 @@ public enum DType: String, Sendable, CaseIterable, Hashable {
     }
 
     /// The dtype of a legacy PyTorch tensor class (`FloatTensor`, ...), used by the tar format.
-    init?(torchTensorClass name: String) {
+    package init?(torchTensorClass name: String) {
         guard name.hasSuffix("Tensor") else { return nil }
         self.init(torchStorageClass: String(name.dropLast("Tensor".count)) + "Storage")
     }
 
     /// The dtype of a `torch.<name>` dtype global (`float32`, `half`, `long`, ...).
-    init?(torchDTypeName name: String) {
+    package init?(torchDTypeName name: String) {
         switch name {
         case "float32", "float": self = .float32
         case "float16", "half": self = .float16

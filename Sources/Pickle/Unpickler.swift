@@ -22,30 +22,25 @@
 // - Data pickles (`Options`): numpy's array globals may be allowed (interpreted as in
 //   NumpyArray.swift, never called), and Python 2 strings read as bytes (`encoding="bytes"`).
 
-/// A value on the interpreter's stack.
+/// A value on the interpreter's stack: a finished value (a plain scalar, a storage, a tensor
+/// description, a persistent key), which freezing passes through, or something still being built
+/// (containers, numpy arrays and dtypes) or applied (allowlisted globals).
 private enum Obj {
-    case none, bool(Bool), int(Int), bigInt([UInt8]), float(Double), string(String), bytes([UInt8])
+    /// A finished value; never a container (`.list`, `.tuple`, `.dict`): those are boxes.
+    case value(PickleValue)
     case global(AllowedGlobal, String)
     case box(Box)
-    case storage(StorageRef)
-    case tensor(TensorRef)
-    case persistentKey(String)
     case ndarray(NumpyArrayBox)
     case npDType(NumpyDTypeBox)
 
+    /// A plain scalar (None, bool, int, float, str, bytes).
+    static func plain(_ d: PickleData) -> Obj { .value(.plain(d)) }
+
     var kind: String {
         switch self {
-        case .none: return "None"
-        case .bool: return "bool"
-        case .int, .bigInt: return "int"
-        case .float: return "float"
-        case .string: return "str"
-        case .bytes: return "bytes"
+        case .value(let v): return v.kind
         case .global(_, let name): return name
         case .box(let b): return b.kind.rawValue
-        case .storage: return "storage"
-        case .tensor: return "tensor"
-        case .persistentKey: return "persistent id"
         case .ndarray: return "numpy.ndarray"
         case .npDType: return "numpy.dtype"
         }
@@ -69,19 +64,19 @@ private enum DictKey: Hashable {
     case none, int(Int), string(String), float(Double), bytes([UInt8])
     init(_ o: Obj) throws {
         switch o {
-        case .none: self = .none
-        case .bool(let b): self = .int(b ? 1 : 0)
-        case .int(let v): self = .int(v)
-        case .string(let s): self = .string(s)
-        case .float(let f): self = .float(f)
-        case .bytes(let b): self = .bytes(b)
+        case .value(.plain(.none)): self = .none
+        case .value(.plain(.bool(let b))): self = .int(b ? 1 : 0)
+        case .value(.plain(.int(let v))): self = .int(v)
+        case .value(.plain(.string(let s))): self = .string(s)
+        case .value(.plain(.float(let f))): self = .float(f)
+        case .value(.plain(.bytes(let b))): self = .bytes(b)
         default: throw FormatError("pickle: unsupported dict key of type \(o.kind)")
         }
     }
 }
 
 /// Interprets one pickle from a byte buffer (see the file header).
-struct Unpickler {
+package struct Unpickler {
     /// What a pickle may contain beyond a state dict's needs.
     struct Options {
         /// Allow numpy's array pickling globals (data pickles such as CIFAR batches).
@@ -109,19 +104,24 @@ struct Unpickler {
     private var memo: [UInt32: Obj] = [:]
     private var boxes: [Box] = []
     /// Storages the persistent ids declared: key → (dtype, element count) of the root storage.
-    private(set) var declaredStorages: [String: (dtype: DType, count: Int)] = [:]
+    package private(set) var declaredStorages: [String: (dtype: DType, count: Int)] = [:]
 
-    /// An unpickler reading from `offset` in `bytes`.
-    init(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0, options: Options = Options()) {
+    /// An unpickler reading from `offset` in `bytes`, with `options` beyond a state dict's needs.
+    init(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0, options: Options) {
         cursor = ByteCursor(bytes, at: offset)
         self.options = options
     }
 
+    /// An unpickler for state-dict pickles reading from `offset` in `bytes`.
+    package init(_ bytes: UnsafeRawBufferPointer, at offset: Int = 0) {
+        self.init(bytes, at: offset, options: Options())
+    }
+
     /// Where the next pickle in the buffer would start (after `load()`).
-    var position: Int { cursor.position }
+    package var position: Int { cursor.position }
 
     /// Reads one pickle, up to and including STOP, and returns its object as an immutable tree.
-    mutating func load() throws -> PickleValue {
+    package mutating func load() throws -> PickleValue {
         stack = []; metastack = []; memo = [:]; buried = 0; stored = 0
         defer {
             for b in boxes { b.clear() }
@@ -156,7 +156,7 @@ struct Unpickler {
                 try push(try global(module, name))
             case 0x93:  // STACK_GLOBAL
                 let name = try pop(), module = try pop()
-                guard case .string(let n) = name, case .string(let m) = module else {
+                guard case .value(.plain(.string(let n))) = name, case .value(.plain(.string(let m))) = module else {
                     throw FormatError("pickle: STACK_GLOBAL needs two strings")
                 }
                 try push(try global(m, n))
@@ -223,40 +223,40 @@ struct Unpickler {
             case 0x87:  // TUPLE3
                 let c = try pop(), b = try pop(), a = try pop()
                 try push(.box(try newBox(.tuple, [a, b, c])))
-            case 0x4E: try push(.none)  // NONE
-            case 0x88: try push(.bool(true))  // NEWTRUE
-            case 0x89: try push(.bool(false))  // NEWFALSE
+            case 0x4E: try push(.plain(.none))  // NONE
+            case 0x88: try push(.plain(.bool(true)))  // NEWTRUE
+            case 0x89: try push(.plain(.bool(false)))  // NEWFALSE
             case 0x29: try push(.box(try newBox(.tuple)))  // EMPTY_TUPLE
             case 0x5D: try push(.box(try newBox(.list)))  // EMPTY_LIST
             case 0x7D: try push(.box(try newBox(.dict)))  // EMPTY_DICT
             case 0x8F: try push(.box(try newBox(.set)))  // EMPTY_SET
-            case 0x4A: try push(.int(Int(try cursor.le(Int32.self, "BININT"))))
-            case 0x4B: try push(.int(Int(try cursor.u8("BININT1"))))
-            case 0x4D: try push(.int(Int(try cursor.le(UInt16.self, "BININT2"))))
+            case 0x4A: try push(.plain(.int(Int(try cursor.le(Int32.self, "BININT")))))
+            case 0x4B: try push(.plain(.int(Int(try cursor.u8("BININT1")))))
+            case 0x4D: try push(.plain(.int(Int(try cursor.le(UInt16.self, "BININT2")))))
             case 0x47:  // BINFLOAT, big-endian
                 let bits = UInt64(bigEndian: try cursor.slice(8, "BINFLOAT").loadUnaligned(as: UInt64.self))
-                try push(.float(Double(bitPattern: bits)))
+                try push(.plain(.float(Double(bitPattern: bits))))
             case 0x8A:  // LONG1
                 let n = Int(try cursor.u8("LONG1 length"))
                 try push(long(try cursor.slice(n, "LONG1")))
-            case 0x58: try push(.string(try text(Int(try cursor.le(UInt32.self, "BINUNICODE length")), "BINUNICODE")))
-            case 0x8C: try push(.string(try text(Int(try cursor.u8("SHORT_BINUNICODE length")), "SHORT_BINUNICODE")))
+            case 0x58: try push(.plain(.string(try text(Int(try cursor.le(UInt32.self, "BINUNICODE length")), "BINUNICODE"))))
+            case 0x8C: try push(.plain(.string(try text(Int(try cursor.u8("SHORT_BINUNICODE length")), "SHORT_BINUNICODE"))))
             case 0x8D:
                 let n = try checkedInt(try cursor.le(UInt64.self, "BINUNICODE8 length"), "BINUNICODE8 length")
-                try push(.string(try text(n, "BINUNICODE8")))
+                try push(.plain(.string(try text(n, "BINUNICODE8"))))
             case 0x55: try push(try legacyText(Int(try cursor.u8("SHORT_BINSTRING length"))))
             case 0x54:  // BINSTRING (Python 2 str)
                 let n = Int(try cursor.le(Int32.self, "BINSTRING length"))
                 guard n >= 0 else { throw FormatError("pickle: negative BINSTRING length") }
                 try push(try legacyText(n))
-            case 0x42: try push(.bytes(Array(try cursor.slice(Int(try cursor.le(UInt32.self, "BINBYTES length")), "BINBYTES"))))
-            case 0x43: try push(.bytes(Array(try cursor.slice(Int(try cursor.u8("SHORT_BINBYTES length")), "SHORT_BINBYTES"))))
+            case 0x42: try push(.plain(.bytes(Array(try cursor.slice(Int(try cursor.le(UInt32.self, "BINBYTES length")), "BINBYTES")))))
+            case 0x43: try push(.plain(.bytes(Array(try cursor.slice(Int(try cursor.u8("SHORT_BINBYTES length")), "SHORT_BINBYTES")))))
             case 0x8E:
                 let n = try checkedInt(try cursor.le(UInt64.self, "BINBYTES8 length"), "BINBYTES8 length")
-                try push(.bytes(Array(try cursor.slice(n, "BINBYTES8"))))
+                try push(.plain(.bytes(Array(try cursor.slice(n, "BINBYTES8")))))
             case 0x96:  // BYTEARRAY8 (protocol 5: numpy's in-band buffers)
                 let n = try checkedInt(try cursor.le(UInt64.self, "BYTEARRAY8 length"), "BYTEARRAY8 length")
-                try push(.bytes(Array(try cursor.slice(n, "BYTEARRAY8"))))
+                try push(.plain(.bytes(Array(try cursor.slice(n, "BYTEARRAY8")))))
             case 0x51:  // BINPERSID
                 try push(try persistent(try pop()))
             case 0x68: try push(try memoGet(UInt32(try cursor.u8("BINGET"))))
@@ -341,17 +341,17 @@ struct Unpickler {
     /// when `legacyStringsAsBytes`.
     private mutating func legacyText(_ n: Int) throws -> Obj {
         let raw = try cursor.slice(n, "BINSTRING")
-        if options.legacyStringsAsBytes { return .bytes(Array(raw)) }
-        return .string(raw.utf8String ?? String(raw.map { Character(Unicode.Scalar($0)) }))
+        if options.legacyStringsAsBytes { return .plain(.bytes(Array(raw))) }
+        return .plain(.string(raw.utf8String ?? String(raw.map { Character(Unicode.Scalar($0)) })))
     }
 
     private func long(_ raw: UnsafeRawBufferPointer) -> Obj {
-        if raw.isEmpty { return .int(0) }
-        if raw.count > 8 { return .bigInt(Array(raw)) }
+        if raw.isEmpty { return .plain(.int(0)) }
+        if raw.count > 8 { return .plain(.bigInt(Array(raw))) }
         var v: UInt64 = 0
         for (i, b) in raw.enumerated() { v |= UInt64(b) << (8 * UInt64(i)) }
         if raw.count < 8, raw[raw.count - 1] & 0x80 != 0 { v |= ~0 << (8 * UInt64(raw.count)) }  // sign-extend
-        return .int(Int(Int64(bitPattern: v)))
+        return .plain(.int(Int(Int64(bitPattern: v))))
     }
 
     // MARK: - Globals, REDUCE and persistent ids
@@ -384,32 +384,32 @@ struct Unpickler {
             }
             return .box(try newBox(.set, b.items))
         case .codecsEncode:
-            guard args.count == 2, case .string(let s) = args[0] else { throw FormatError("pickle: _codecs.encode needs (str, encoding)") }
+            guard args.count == 2, case .value(.plain(.string(let s))) = args[0] else { throw FormatError("pickle: _codecs.encode needs (str, encoding)") }
             var out: [UInt8] = []
             for u in s.unicodeScalars {
                 guard u.value < 256 else { throw FormatError("pickle: _codecs.encode of a non-Latin-1 string") }
                 out.append(UInt8(u.value))
             }
-            return .bytes(out)
+            return .plain(.bytes(out))
         case .torchSize:
             guard args.count == 1, case .box(let b) = args[0], b.kind == .tuple else { throw FormatError("pickle: torch.Size needs a tuple") }
             return .box(b)
         case .torchDevice:
-            guard let first = args.first, case .string(let s) = first else { throw FormatError("pickle: torch.device needs a string") }
-            return .string(s)
+            guard let first = args.first, case .value(.plain(.string(let s))) = first else { throw FormatError("pickle: torch.device needs a string") }
+            return .plain(.string(s))
         case .rebuildTensor, .rebuildTensorV2:
             let needed = g == .rebuildTensor ? 4 : 6
             guard args.count >= needed, args.count <= needed + 1 else {
                 throw FormatError("pickle: \(name) with \(args.count) arguments")
             }
-            guard case .storage(let storage) = args[0] else { throw FormatError("pickle: \(name) on \(args[0].kind), expected a storage") }
-            guard case .int(let offset) = args[1] else { throw FormatError("pickle: \(name) storage offset is \(args[1].kind)") }
+            guard case .value(.storage(let storage)) = args[0] else { throw FormatError("pickle: \(name) on \(args[0].kind), expected a storage") }
+            guard case .value(.plain(.int(let offset))) = args[1] else { throw FormatError("pickle: \(name) storage offset is \(args[1].kind)") }
             let shape = try ints(args[2], "\(name) size")
             let strides = try ints(args[3], "\(name) stride")
             guard shape.count == strides.count else { throw FormatError("pickle: \(name) has \(shape.count) sizes but \(strides.count) strides") }
-            return .tensor(TensorRef(storage: storage, offset: offset, shape: shape, strides: strides))
+            return .value(.tensor(TensorRef(storage: storage, offset: offset, shape: shape, strides: strides)))
         case .rebuildParameter, .rebuildParameterWithState:
-            guard args.count >= 3, case .tensor = args[0] else { throw FormatError("pickle: \(name) needs a tensor") }
+            guard args.count >= 3, case .value(.tensor) = args[0] else { throw FormatError("pickle: \(name) needs a tensor") }
             return args[0]
         case .storageClass, .dtype, .tensorClass, .numpyNDArray:
             throw FormatError("pickle: REDUCE on \(name) is not allowed (it is a type, not a rebuild function)")
@@ -426,7 +426,7 @@ struct Unpickler {
             return .npDType(try NumpyDTypeBox(descr: descr))
         case .numpyFromBuffer:
             // _frombuffer(buffer, dtype, shape, order), numpy's protocol-5 form.
-            guard args.count == 4, case .bytes(let data) = args[0], case .npDType(let d) = args[1] else {
+            guard args.count == 4, case .value(.plain(.bytes(let data))) = args[0], case .npDType(let d) = args[1] else {
                 throw FormatError("pickle: \(name) needs (bytes, dtype, shape, order)")
             }
             let shape = try ints(args[2], "numpy array shape")
@@ -451,11 +451,11 @@ struct Unpickler {
         guard case .npDType(let d) = state[1] else { throw FormatError("pickle: numpy array dtype is \(state[1].kind)") }
         let fortran: Bool
         switch state[2] {
-        case .bool(let b): fortran = b
-        case .int(let v): fortran = v != 0
+        case .value(.plain(.bool(let b))): fortran = b
+        case .value(.plain(.int(let v))): fortran = v != 0
         default: throw FormatError("pickle: numpy array fortran flag is \(state[2].kind)")
         }
-        guard case .bytes(let data) = state[3] else {
+        guard case .value(.plain(.bytes(let data))) = state[3] else {
             throw FormatError("pickle: numpy array data is \(state[3].kind) (object arrays are not supported)")
         }
         box.array = try NumpyArray(elementType: d.elementType, littleEndian: d.littleEndian, shape: shape,
@@ -477,24 +477,24 @@ struct Unpickler {
         guard case .box(let b) = o, b.kind == .tuple || b.kind == .list else { throw FormatError("pickle: \(what) is \(o.kind), expected a tuple") }
         guard b.items.count <= 64 else { throw FormatError("pickle: \(what) has \(b.items.count) dimensions") }
         return try b.items.map {
-            guard case .int(let v) = $0 else { throw FormatError("pickle: \(what) holds \($0.kind), expected ints") }
+            guard case .value(.plain(.int(let v))) = $0 else { throw FormatError("pickle: \(what) holds \($0.kind), expected ints") }
             return v
         }
     }
 
     private func keyString(_ o: Obj, _ what: String) throws -> String {
         switch o {
-        case .string(let s): return s
-        case .int(let v): return String(v)
-        case .bytes(let b): return String(decoding: b, as: UTF8.self)
+        case .value(.plain(.string(let s))): return s
+        case .value(.plain(.int(let v))): return String(v)
+        case .value(.plain(.bytes(let b))): return String(decoding: b, as: UTF8.self)
         default: throw FormatError("pickle: \(what) is \(o.kind), expected a string")
         }
     }
 
     private mutating func persistent(_ pid: Obj) throws -> Obj {
         switch pid {
-        case .string(let s): return .persistentKey(s)
-        case .int(let v): return .persistentKey(String(v))
+        case .value(.plain(.string(let s))): return .value(.persistentKey(s))
+        case .value(.plain(.int(let v))): return .value(.persistentKey(String(v)))
         case .box(let b) where b.kind == .tuple:
             let t = b.items
             guard let tag = t.first, (try? keyString(tag, "tag")) == "storage" else {
@@ -508,7 +508,7 @@ struct Unpickler {
             default: throw FormatError("pickle: \(typeName) is not a storage type")
             }
             let key = try keyString(t[2], "storage key")
-            guard case .int(let count) = t[4], count >= 0 else { throw FormatError("pickle: storage \(key) has a bad element count") }
+            guard case .value(.plain(.int(let count))) = t[4], count >= 0 else { throw FormatError("pickle: storage \(key) has a bad element count") }
             if let previous = declaredStorages[key] {
                 guard previous.dtype == dtype, previous.count == count else {
                     throw FormatError("pickle: storage \(key) is declared twice with different types or sizes")
@@ -519,13 +519,13 @@ struct Unpickler {
             var ref = StorageRef(key: key, dtype: dtype, count: count)
             if t.count == 6, case .box(let view) = t[5], view.kind == .tuple {
                 // Legacy storage view: (view_key, offset, size) inside the root storage.
-                guard view.items.count == 3, case .int(let off) = view.items[1], case .int(let size) = view.items[2],
+                guard view.items.count == 3, case .value(.plain(.int(let off))) = view.items[1], case .value(.plain(.int(let size))) = view.items[2],
                       off >= 0, size >= 0, off <= count, size <= count - off else {
                     throw FormatError("pickle: storage view of \(key) is outside its storage")
                 }
                 ref = StorageRef(key: key, dtype: dtype, count: size, viewOffset: off)
             }
-            return .storage(ref)
+            return .value(.storage(ref))
         default:
             throw FormatError("pickle: persistent id of type \(pid.kind) is not allowed")
         }
@@ -542,20 +542,11 @@ struct Unpickler {
         budget -= 1
         guard budget >= 0 else { throw FormatError("pickle: object graph has too many nodes") }
         switch o {
-        case .none: return (.none, 0)
-        case .bool(let b): return (.bool(b), 0)
-        case .int(let v): return (.int(v), 0)
-        case .bigInt(let b): return (.bigInt(b), 0)
-        case .float(let f): return (.float(f), 0)
-        case .string(let s): return (.string(s), 0)
-        case .bytes(let b): return (.bytes(b), 0)
+        case .value(let v): return (v, 0)
         case .global(_, let name): return (.global(name), 0)
-        case .storage(let s): return (.storage(s), 0)
-        case .tensor(let t): return (.tensor(t), 0)
-        case .persistentKey(let k): return (.persistentKey(k), 0)
         case .ndarray(let a):
             guard let array = a.array else { throw FormatError("pickle: numpy array was never built") }
-            return (.array(array), 0)
+            return (.plain(.array(array)), 0)
         case .npDType(let d): return (.global("numpy.dtype(\(d.elementType.rawValue))"), 0)
         case .box(let b):
             let tooDeep = FormatError("pickle: containers nested deeper than \(Unpickler.maxNesting)")

@@ -1,47 +1,49 @@
 // A bounds-checked reader over raw bytes. Every read checks the remaining length first and throws
 // `FormatError` instead of reading past the end; integer fields are little-endian unless named.
+// `package`, with the checked-arithmetic helpers: Checkpoints' zip, tar and safetensors parsers use
+// them too.
 
 /// Reads little-endian fields from a byte buffer, never past its end.
-struct ByteCursor {
-    let bytes: UnsafeRawBufferPointer
-    var position: Int
+package struct ByteCursor {
+    package let bytes: UnsafeRawBufferPointer
+    package var position: Int
 
-    init(_ bytes: UnsafeRawBufferPointer, at position: Int = 0) {
+    package init(_ bytes: UnsafeRawBufferPointer, at position: Int = 0) {
         self.bytes = bytes
         self.position = position
     }
 
-    var remaining: Int { bytes.count - position }
-    var isAtEnd: Bool { position >= bytes.count }
+    package var remaining: Int { bytes.count - position }
+    package var isAtEnd: Bool { position >= bytes.count }
 
     /// Throws unless `n` more bytes are available.
-    func need(_ n: Int, _ what: @autoclosure () -> String) throws {
+    package func need(_ n: Int, _ what: @autoclosure () -> String) throws {
         guard n >= 0, n <= remaining else {
             throw FormatError("truncated: \(what()) needs \(n) bytes at offset \(position), \(max(remaining, 0)) left")
         }
     }
 
-    mutating func u8(_ what: @autoclosure () -> String = "byte") throws -> UInt8 {
+    package mutating func u8(_ what: @autoclosure () -> String = "byte") throws -> UInt8 {
         try need(1, what())
         defer { position += 1 }
         return bytes[position]
     }
 
-    mutating func le<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String = "integer") throws -> T {
+    package mutating func le<T: FixedWidthInteger>(_: T.Type, _ what: @autoclosure () -> String = "integer") throws -> T {
         try need(MemoryLayout<T>.size, what())
         defer { position += MemoryLayout<T>.size }
         return T(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: T.self))
     }
 
     /// The next `n` bytes, without copying.
-    mutating func slice(_ n: Int, _ what: @autoclosure () -> String = "data") throws -> UnsafeRawBufferPointer {
+    package mutating func slice(_ n: Int, _ what: @autoclosure () -> String = "data") throws -> UnsafeRawBufferPointer {
         try need(n, what())
         defer { position += n }
         return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + n)])
     }
 
     /// Bytes up to (not including) the next newline, which is consumed; at most `limit` bytes.
-    mutating func line(limit: Int, _ what: @autoclosure () -> String) throws -> UnsafeRawBufferPointer {
+    package mutating func line(limit: Int, _ what: @autoclosure () -> String) throws -> UnsafeRawBufferPointer {
         var end = position
         let stop = min(bytes.count, position + limit + 1)
         while end < stop, bytes[end] != 0x0A { end += 1 }
@@ -52,20 +54,20 @@ struct ByteCursor {
 }
 
 /// Converts an untrusted unsigned size to `Int`, or throws.
-func checkedInt<T: BinaryInteger>(_ value: T, _ what: @autoclosure () -> String) throws -> Int {
+package func checkedInt<T: BinaryInteger>(_ value: T, _ what: @autoclosure () -> String) throws -> Int {
     guard let v = Int(exactly: value), v >= 0 else { throw FormatError("\(what()) \(value) is out of range") }
     return v
 }
 
 /// `a * b` for untrusted sizes, or throws on overflow.
-func checkedMul(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
+package func checkedMul(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
     let (r, o) = a.multipliedReportingOverflow(by: b)
     guard !o, r >= 0 else { throw FormatError("\(what()) overflows") }
     return r
 }
 
 /// `a + b` for untrusted sizes, or throws on overflow.
-func checkedAdd(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
+package func checkedAdd(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws -> Int {
     let (r, o) = a.addingReportingOverflow(b)
     guard !o else { throw FormatError("\(what()) overflows") }
     return r
@@ -73,5 +75,5 @@ func checkedAdd(_ a: Int, _ b: Int, _ what: @autoclosure () -> String) throws ->
 
 extension UnsafeRawBufferPointer {
     /// The bytes as a UTF-8 string, or nil if they are not valid UTF-8.
-    var utf8String: String? { String(validating: self, as: UTF8.self) }
+    package var utf8String: String? { String(validating: self, as: UTF8.self) }
 }
