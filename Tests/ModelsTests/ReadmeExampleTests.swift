@@ -28,6 +28,10 @@ import SwiftVision
         let image = try Image(contentsOf: photo, mode: .rgb)
         let batch = ImageClassificationPreset(cropSize: 224, resizeSize: 256)(image).unsqueeze(0)
         let probabilities = withNoGrad { model(batch).softmax(dim: 1) }
+        let loaded = try LoadedModel.load(model: "resnet18", weights: path)
+        let top = loaded.probabilities([loaded.preprocess(image)])
+        #expect(top.shape == [1, 1000] && loaded.label(281) == "tabby")
+        #expect(zip(top.scalars, probabilities.scalars).allSatisfy { Swift.abs($0 - $1) < 1e-5 })
         #expect(probabilities.shape == [1, 1000])
         #expect(Swift.abs(probabilities.sum().item() - 1) < 1e-4)
         let reference = withNoGrad { saved.eval()(batch).softmax(dim: 1) }
