@@ -63,14 +63,14 @@ public struct LoadedModel {
     /// - Throws: `ModelLoadingError` for unknown names, uncached zoo weights, a file that does not
     ///   record its architecture, or weights that do not fit; `CheckpointError` for unreadable files.
     public static func load(model: String? = nil, weights: String? = nil, cache: ZooCache = .current) throws -> LoadedModel {
+        let name = try model.map(ModelName.init)
         var zooEntry: ZooEntry?
         let path: String
         if let weights {
             let file = try WeightsFile(weights, cache: cache)
             path = file.path; zooEntry = file.zooEntry
         } else {
-            let name = try ModelName(model ?? "resnet18")
-            guard let entry = name.zooEntry else {
+            guard let entry = try (name ?? ModelName("resnet18")).zooEntry else {
                 throw ModelLoadingError("no pretrained weights named '\(model ?? "")' in the zoo; pass --weights FILE")
             }
             zooEntry = entry
@@ -81,8 +81,7 @@ public struct LoadedModel {
         let stateDict = checkpoint.model
         let metadata = ModelMetadata(stateDict.metadata)
         let architecture: String
-        if let model {
-            let name = try ModelName(model)
+        if let name {
             architecture = name.architecture
             zooEntry = zooEntry ?? name.zooEntry
         } else if let recorded = metadata.architecture {
