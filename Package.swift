@@ -3,9 +3,10 @@
 //
 // Layering, bottom to top (each module imports only modules on lower lines; see Docs/DESIGN.md):
 //   C and system:  CBLAS (OpenBLAS)   CZlib   CImageCodecs (libjpeg + libpng shim)
+//                  CKernels (our GEMM/conv micro-kernels: AVX-512F, AVX2+FMA, portable; runtime dispatch)
 //   plumbing:      Traps (programming-error traps)   Files -> CZlib (atomic writes, reads, maps, inflate)
 //   parsers:       Pickle -> Files (allowlist unpickler)
-//   engine:        Tensors -> CBLAS            NN -> Tensors
+//   engine:        Tensors -> CKernels, CBLAS  NN -> Tensors
 //   files:         Checkpoints -> Tensors, Pickle, Files   ImageIO -> CImageCodecs, Files
 //   vision:        Transforms -> ImageIO, Tensors          Models -> NN, Checkpoints
 //                  Datasets -> Transforms, Pickle, Files   Training -> Datasets, Models
@@ -32,6 +33,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // C shim over libjpeg + libpng: libjpeg's error exit needs setjmp, which Swift cannot call.
         .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]),
+        // Our GEMM and conv micro-kernels; each ISA's code carries its own target attributes (no -m flags).
+        .target(name: "CKernels"),
 
         // Plumbing.
         .target(name: "Traps"),
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "Pickle", dependencies: ["Files"]),
 
         // The engine.
-        .target(name: "Tensors", dependencies: ["CBLAS", "Traps"]),
+        .target(name: "Tensors", dependencies: ["CKernels", "CBLAS", "Traps"]),
         .target(name: "NN", dependencies: ["Tensors", "Traps"]),
 
         // Files and images.

@@ -19,7 +19,7 @@ import Transforms
 
 /// A model built and loaded for inference, with its class names and preprocessing.
 public struct LoadedModel {
-    /// The network, in eval mode.
+    /// The network, in eval mode with BatchNorm folded into the convs (`foldBatchNormsForInference`).
     public let module: Module
     /// Its builder name (e.g. `resnet18`).
     public let architecture: String
@@ -97,7 +97,8 @@ public struct LoadedModel {
         let spec = checkpoint.spec.flatMap { $0.architecture == architecture && $0.numClasses == numClasses ? $0 : nil }
         let channels = spec?.inputChannels ?? 3
         let module = try buildAndLoad(architecture, numClasses: numClasses, inputChannels: channels, stateDict: stateDict, path: path)
-        module.eval()
+        // Evaluation mode with BN folded into the convs and every conv's weights packed once.
+        module.foldBatchNormsForInference()
         let names = metadata.classNames.flatMap { $0.count == numClasses ? $0 : nil }
             ?? (numClasses == Zoo.imagenetCategories.count ? Zoo.imagenetCategories : [])
         let preset = spec?.preprocessing

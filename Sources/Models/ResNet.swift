@@ -30,8 +30,10 @@ public final class BasicBlock: Module, @unchecked Sendable {
     public override var convBatchNormPairs: [(Conv2d, BatchNorm2d)] { [(conv1, bn1), (conv2, bn2)] }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let out = bn2(conv2(bn1(conv1(x)).relu()))
-        return (out + (downsample?(x) ?? x)).relu()
+        // conv → BN → ReLU, conv → BN → + identity → ReLU: two fused kernel passes once BN is folded.
+        let identity = downsample?(x) ?? x
+        let out = conv1.forward(x, then: bn1, activation: .relu)
+        return conv2.forward(out, then: bn2, residual: identity, activation: .relu)
     }
 }
 
@@ -62,10 +64,10 @@ public final class Bottleneck: Module, @unchecked Sendable {
     public override var convBatchNormPairs: [(Conv2d, BatchNorm2d)] { [(conv1, bn1), (conv2, bn2), (conv3, bn3)] }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        var out = bn1(conv1(x)).relu()
-        out = bn2(conv2(out)).relu()
-        out = bn3(conv3(out))
-        return (out + (downsample?(x) ?? x)).relu()
+        let identity = downsample?(x) ?? x
+        var out = conv1.forward(x, then: bn1, activation: .relu)
+        out = conv2.forward(out, then: bn2, activation: .relu)
+        return conv3.forward(out, then: bn3, residual: identity, activation: .relu)
     }
 }
 
@@ -153,7 +155,7 @@ public final class ResNet: Module, @unchecked Sendable {
 
     public override func forward(_ x: Tensor) -> Tensor {
         guard x.rank == 4, x.shape[1] == 3 else { inputError("expected input [N, 3, H, W], got \(describe(x.shape))") }
-        var out = maxpool(bn1(conv1(x)).relu())
+        var out = maxpool(conv1.forward(x, then: bn1, activation: .relu))
         for stage in layers { out = stage(out) }
         return fc(avgpool(out).flatten(startDim: 1))
     }

@@ -4,7 +4,8 @@
 // b = β − μ·a, so conv-then-BN equals one conv with weight W·a (per output channel) and bias
 // b + c·a (c the conv's own bias). Folding keeps the parameters and state dict untouched: the conv
 // keeps the folded weight and bias beside its parameters and uses them in evaluation mode, and the BN
-// passes its input through. `train()` or loading a state dict clears the folding.
+// passes its input through. `train()` or loading a state dict clears the folding. Convs with no BN
+// keep a snapshot of their own weights the same way, so every conv's packed weights are made once.
 
 import Tensors
 
@@ -12,10 +13,16 @@ extension Module {
     /// Folds every BatchNorm that directly follows a convolution (as declared by the modules'
     /// `convBatchNormPairs`) into that convolution, and switches to evaluation mode. Predictions are
     /// unchanged up to float rounding; inference skips one pass over each BN's activations.
+    /// Convs without a BatchNorm keep a snapshot of their own weight and bias, so that every conv's
+    /// weights are packed for the kernels once rather than on every call.
     public func foldBatchNormsForInference() {
         eval()
         for (_, m) in namedModules() {
             for (conv, bn) in m.convBatchNormPairs { bn.fold(into: conv) }
+        }
+        for (_, m) in namedModules() {
+            guard let conv = m as? Conv2d, conv.folded == nil else { continue }
+            conv.folded = (conv.weight.value.detached(), conv.bias?.value.detached())
         }
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import Tensors
 import Traps
 
@@ -8,9 +9,13 @@ public final class Conv2d: Module, @unchecked Sendable {
     public let groups: Int
     public let weight: Parameter
     public let bias: Parameter?
-    /// Weight and bias with a following BatchNorm folded in, used in evaluation mode
-    /// (see `foldBatchNormsForInference`).
-    var folded: (weight: Tensor, bias: Tensor)?
+    /// Weight and bias with a following BatchNorm folded in (or a snapshot of its own), used in
+    /// evaluation mode (see `foldBatchNormsForInference`).
+    var folded: (weight: Tensor, bias: Tensor?)? {
+        didSet { packedFolded.withLock { $0 = nil } }
+    }
+    /// `folded.weight` packed for the conv kernels, made on the first evaluation-mode forward.
+    private let packedFolded = Mutex<PackedConvWeights?>(nil)
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true) {
@@ -47,7 +52,36 @@ public final class Conv2d: Module, @unchecked Sendable {
 
     override func clearFolding() { folded = nil }
 
-    public override func forward(_ input: Tensor) -> Tensor {
+    /// The packed folded weights for the active ISA path (packed on first use).
+    private func packedFoldedWeights(_ weight: Tensor) -> PackedConvWeights {
+        let isa = KernelISA.active
+        return packedFolded.withLock { cached in
+            if let cached, cached.isa == isa { return cached }
+            let fresh = PackedConvWeights.pack(weight, groups: groups, isa: isa)
+            cached = fresh
+            return fresh
+        }
+    }
+
+    /// act(norm(conv(x)) + residual): this conv, then `norm` (a BatchNorm2d that directly follows it,
+    /// or nil), the residual (of the output's shape) and the activation. In evaluation mode with the
+    /// norm folded into this conv (`foldBatchNormsForInference`) it is one fused kernel pass over
+    /// the output; otherwise the separate layers and ops run (with their gradients).
+    public func forward(_ input: Tensor, then norm: BatchNorm2d?, residual: Tensor? = nil,
+                        activation: ConvActivation = .none) -> Tensor {
+        if !isTraining, let folded, norm.map({ $0.isFoldedIntoConv && !$0.isTraining }) ?? true {
+            checkInput(input)
+            return Tensor.conv2d(input, weight: folded.weight, bias: folded.bias, stride: stride, padding: padding,
+                                 dilation: dilation, groups: groups, residual: residual, activation: activation,
+                                 packed: packedFoldedWeights(folded.weight))
+        }
+        var out = forward(input)
+        if let norm { out = norm(out) }
+        if let residual { out = out + residual }
+        return activation == .relu ? out.relu() : out
+    }
+
+    private func checkInput(_ input: Tensor) {
         guard input.rank == 4, input.shape[1] == inChannels else {
             inputError("expected input [N, \(inChannels), H, W], got \(describe(input.shape))")
         }
@@ -55,9 +89,13 @@ public final class Conv2d: Module, @unchecked Sendable {
             _ = try Tensor.conv2dGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding,
                                           dilation: dilation, groups: groups)
         } catch { inputError(error.message) }
+    }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        checkInput(input)
         if !isTraining, let folded {
             return Tensor.conv2d(input, weight: folded.weight, bias: folded.bias, stride: stride, padding: padding,
-                                 dilation: dilation, groups: groups)
+                                 dilation: dilation, groups: groups, packed: packedFoldedWeights(folded.weight))
         }
         return Tensor.conv2d(input, weight: weight.value, bias: bias?.value, stride: stride, padding: padding,
                              dilation: dilation, groups: groups)

@@ -40,7 +40,26 @@ public final class Sequential: Module, @unchecked Sendable {
 
     public override var summary: String { "Sequential(\(layers.count) layers)" }
 
+    /// Runs the layers in order; each Conv2d [→ BatchNorm2d] [→ ReLU] run goes through
+    /// `Conv2d.forward(_:then:activation:)`, one fused kernel pass in evaluation mode once the
+    /// norms are folded, the separate layers otherwise.
     public override func forward(_ input: Tensor) -> Tensor {
-        layers.reduce(input) { $1($0) }
+        var x = input
+        var i = 0
+        while i < layers.count {
+            guard let conv = layers[i] as? Conv2d else {
+                x = layers[i](x)
+                i += 1
+                continue
+            }
+            var next = i + 1
+            let norm = next < layers.count ? layers[next] as? BatchNorm2d : nil
+            if norm != nil { next += 1 }
+            let relu = next < layers.count && layers[next] is ReLU
+            if relu { next += 1 }
+            x = conv.forward(x, then: norm, activation: relu ? .relu : .none)
+            i = next
+        }
+        return x
     }
 }

@@ -15,10 +15,9 @@
 // chunk (≤ Cin/g·(H+2pH)·(W+2pW) + 32 floats each, on top of the col workspace) and then copies
 // fixed-length runs with 8-float vectors: 7-float runs with bounds checks cost 2.3 ns per float,
 // this way 1.1 (one core).
-// Dispatch: wide stride-1 convs take ShiftedConv2d (no im2col); small outputs of a batch take
-// BatchedConv2d (several images per GEMM); pointwise convs one GEMM; with
-// more than one thread the rest takes TiledConv2d (one im2col + one-thread GEMM pipeline per
-// thread; VISION_CONV_TILED=0 turns it off), otherwise the loop here.
+// Dispatch (ConvAlgorithm.choose): forward runs as an implicit GEMM on our kernels
+// (ImplicitGemmConv2d); the im2col paths here and in Shifted/Batched/TiledConv2d remain for the
+// backward passes and as algorithms tests and benchmarks can force.
 
 import Foundation
 
@@ -299,12 +298,44 @@ package enum Conv2dKernel {
         }
     }
 
-    /// y (N × Cout × OH × OW) = conv(x, w) + bias. `w` is Cout × Cin/g × kh × kw.
+    /// y (N × Cout × OH × OW) = act(conv(x, w) + bias + residual), by the algorithm
+    /// `ConvAlgorithm.choose` picks. `w` is Cout × Cin/g × kh × kw; `packed` (if it matches the
+    /// shape and the active ISA) saves packing `w` again; `residual` has y's shape.
     package static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-                               _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
-        if useShifted && ShiftedConv2d.applies(g) { return ShiftedConv2d.forward(x, w, bias, y, g) }
-        if BatchedConv2d.applies(g) { return BatchedConv2d.forward(x, w, bias, y, g) }
-        if TiledConv2d.applies(g) { return TiledConv2d.forward(x, w, bias, y, g) }
+                               _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, packed: PackedConvWeights? = nil,
+                               residual: UnsafePointer<Float>? = nil, activation: ConvActivation = .none) {
+        let algorithm = ConvAlgorithm.choose(for: g, .forward)
+        if algorithm == .implicitGemm {
+            let isa = KernelISA.active
+            let weights = packed.flatMap { $0.matches(g, isa: isa) ? $0 : nil }
+                ?? PackedConvWeights(w, outChannels: g.outChannels, groups: g.groups, kPerGroup: g.kPerGroup, isa: isa)
+            ImplicitGemmConv2d.forward(x, packed: weights, bias: bias, residual: residual, activation: activation, y, g)
+            return
+        }
+        switch algorithm {
+        case .shifted: ShiftedConv2d.forward(x, w, bias, y, g)
+        case .batched: BatchedConv2d.forward(x, w, bias, y, g)
+        case .tiled: TiledConv2d.forward(x, w, bias, y, g)
+        default: im2colForward(x, w, bias, y, g)
+        }
+        guard residual != nil || activation != .none else { return }
+        let count = g.batch &* g.outChannels &* g.outH &* g.outW
+        nonisolated(unsafe) let out = y
+        Threading.parallelFor(count) { i0, i1 in
+            var i = i0
+            while i < i1 {
+                var v = out[i]
+                if let residual { v += residual[i] }
+                if activation == .relu && v < 0 { v = 0 }
+                out[i] = v
+                i &+= 1
+            }
+        }
+    }
+
+    /// The plain path: im2col tiles into a bounded workspace, each followed by one GEMM.
+    static func im2colForward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+                              _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
         let ohw = g.outH &* g.outW, hw = g.height &* g.width
         let coutG = g.outChannels / g.groups, cinG = g.inChannels / g.groups
         let K = g.kPerGroup, T = g.tileColumns
@@ -341,8 +372,11 @@ package enum Conv2dKernel {
     package static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                 dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 db: UnsafeMutablePointer<Float>?, _ g: Conv2dGeometry) {
-        if BatchedConv2d.applies(g) { return BatchedConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) }
-        if TiledConv2d.applies(g) && TiledConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) { return }
+        switch ConvAlgorithm.choose(for: g, .backward) {
+        case .batched: return BatchedConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g)
+        case .tiled: if TiledConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) { return }
+        default: break
+        }
         let ohw = g.outH &* g.outW, hw = g.height &* g.width
         let coutG = g.outChannels / g.groups, cinG = g.inChannels / g.groups
         let K = g.kPerGroup, T = g.tileColumns

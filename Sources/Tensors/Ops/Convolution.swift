@@ -31,8 +31,16 @@ extension Tensor {
 
     /// 2-D convolution (PyTorch's `F.conv2d`): input [N, Cin, H, W], weight [Cout, Cin/groups, kH, kW],
     /// optional bias [Cout].
+    ///
+    /// The fused form `act(conv2d(input) + bias + residual)` — `residual` of the output's shape,
+    /// `activation` ReLU or none — runs as one pass over the output when no gradient is recorded
+    /// (inference), and as the separate ops (with their gradients) otherwise. `packed` holds the
+    /// weight already packed for the kernels (`PackedConvWeights.pack`), saving that work per call;
+    /// it must be the packing of `weight`.
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
-                              padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) -> Tensor {
+                              padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1,
+                              residual: Tensor? = nil, activation: ConvActivation = .none,
+                              packed: PackedConvWeights? = nil) -> Tensor {
         let g = check { () throws(TensorError) in
             try conv2dGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding,
                                dilation: dilation, groups: groups)
@@ -40,13 +48,24 @@ extension Tensor {
         if let bias, bias.shape != [g.outChannels] {
             trap("conv2d: bias \(describe(bias.shape)) does not match \(g.outChannels) output channels")
         }
+        if let residual, residual.shape != [g.batch, g.outChannels, g.outH, g.outW] {
+            trap("conv2d: residual \(describe(residual.shape)) does not match the output [\(g.batch), \(g.outChannels), \(g.outH), \(g.outW)]")
+        }
+        let fusedInputs = [input, weight] + (bias.map { [$0] } ?? []) + (residual.map { [$0] } ?? [])
+        if residual != nil || activation != .none, fusedInputs.contains(where: { shouldRecord($0) }) {
+            var out = conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                             groups: groups, packed: packed)
+            if let residual { out = out + residual }
+            return activation == .relu ? out.relu() : out
+        }
         var out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         input.withUnsafeBufferPointer { x in
             weight.withUnsafeBufferPointer { w in
-                if let bias {
-                    bias.withUnsafeBufferPointer { b in Conv2dKernel.forward(x.baseAddress!, w.baseAddress!, b.baseAddress!, out.storage.base, g) }
-                } else {
-                    Conv2dKernel.forward(x.baseAddress!, w.baseAddress!, nil, out.storage.base, g)
+                withOptionalPointer(bias) { b in
+                    withOptionalPointer(residual) { r in
+                        Conv2dKernel.forward(x.baseAddress!, w.baseAddress!, b, out.storage.base, g, packed: packed,
+                                             residual: r, activation: activation)
+                    }
                 }
             }
         }
@@ -73,4 +92,10 @@ extension Tensor {
         }
         return out
     }
+}
+
+/// Calls `body` with the tensor's first element, or nil for no tensor.
+private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let tensor else { return body(nil) }
+    return tensor.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

@@ -1,16 +1,18 @@
-// Matrix products through OpenBLAS's cblas_sgemm: matmul with PyTorch's rank rules (1-D, 2-D,
-// batched with broadcast batch dimensions), bmm, and linear. Transposes are passed to GEMM as flags
-// (never materialised), including in the backward passes.
+// Matrix products on our own GEMM kernels (CKernels, the ISA path of `KernelISA.active`):
+// matmul with PyTorch's rank rules (1-D, 2-D, batched with broadcast batch dimensions), bmm, and
+// linear. Transposes are passed to GEMM as flags (never materialised), including in the backward
+// passes. VISION_GEMM=openblas sends them to OpenBLAS's cblas_sgemm instead (for comparisons).
 
 import CBLAS
+import CKernels
 import Traps
 
 /// C (m×n) = alpha · op(A) · op(B) + beta · C on row-major buffers; op(A) is m×k, op(B) is k×n.
 ///
-/// OpenBLAS runs single-threaded (see `Threading`): outside a parallel loop, a product of at least
-/// `Threading.minimumParallelGEMMFlops` is split into one block of C per thread — along n when n ≥ m
-/// (each thread packs all of A, the smaller operand), else along m — and each block is one
-/// single-threaded cblas_sgemm on our own threads. Inside a parallel loop it runs on the caller.
+/// Runs single-threaded GEMMs on our own threads (see `Threading`): outside a parallel loop, a
+/// product of at least `Threading.minimumParallelGEMMFlops` is split into one block of C per thread
+/// — along n when n ≥ m (each thread packs all of A, the smaller operand), else along m — and each
+/// block is one single-threaded GEMM. Inside a parallel loop it runs on the caller.
 public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
                   _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int,
                   beta: Float = 0, _ c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -19,29 +21,34 @@ public func sgemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, al
     let flops = 2 &* m &* n &* k
     let splitN = n >= m && n >= 2 &* 32
     let splitM = !splitN && m >= 2 &* 16
-    guard threads > 1, flops >= Threading.minimumParallelGEMMFlops, splitN || splitM, !Threading.usesOpenBLASPool,
-          !Threading.isInsideParallelRegion else {
-        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+    let isa = KernelISA.active.code
+    let openBLAS = KernelISA.gemmUsesOpenBLAS
+    func gemm(_ m: Int, _ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+        if openBLAS {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        } else {
+            vk_sgemm(isa, transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+        }
+    }
+    guard threads > 1, flops >= Threading.minimumParallelGEMMFlops, splitN || splitM,
+          !(openBLAS && Threading.usesOpenBLASPool), !Threading.isInsideParallelRegion else {
+        gemm(m, n, a, b, c)
         return
     }
-    // Block boundaries on multiples of 16 (the GEMM kernels' panel width).
-    let extent = splitN ? n : m
-    let parts = Swift.min(threads, Swift.max(1, extent / 16))
-    let per = ((extent + parts - 1) / parts + 15) / 16 * 16
+    // Block boundaries on multiples of 32 columns or 12 rows (multiples of every path's tile).
+    let extent = splitN ? n : m, align = splitN ? 32 : 12
+    let parts = Swift.min(threads, Swift.max(1, extent / align))
+    let per = ((extent + parts - 1) / parts + align - 1) / align * align
     nonisolated(unsafe) let (pa, pb, pc) = (a, b, c)
     Threading.parallelFor(parts, grain: 1) { p0, p1 in
         for part in p0..<p1 {
             let start = part &* per, end = Swift.min(extent, start &+ per)
             guard start < end else { continue }
             if splitN {
-                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                            blasint(m), blasint(end &- start), blasint(k), alpha, pa, blasint(lda),
-                            transposeB ? pb + start &* ldb : pb + start, blasint(ldb), beta, pc + start, blasint(ldc))
+                gemm(m, end &- start, pa, transposeB ? pb + start &* ldb : pb + start, pc + start)
             } else {
-                cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                            blasint(end &- start), blasint(n), blasint(k), alpha, transposeA ? pa + start : pa + start &* lda,
-                            blasint(lda), pb, blasint(ldb), beta, pc + start &* ldc, blasint(ldc))
+                gemm(end &- start, n, transposeA ? pa + start : pa + start &* lda, pb, pc + start &* ldc)
             }
         }
     }

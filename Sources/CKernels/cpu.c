@@ -1,0 +1,117 @@
+// What the CPU can run: cpuid feature bits checked against the OS's enabled state (XCR0), as
+// compiler-rt, oneDNN and MLAS do: AVX2+FMA need XMM|YMM state (bits 1–2), AVX-512F also the
+// opmask and ZMM state (bits 5–7). Elsewhere than x86-64 only the portable path exists.
+#include "internal.h"
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <stdint.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+
+static uint64_t read_xcr0(void) {
+    uint32_t eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return ((uint64_t)edx << 32) | eax;
+}
+
+static int x86_supports(int isa) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
+    if (!osxsave || !avx) return 0;
+    uint64_t xcr0 = read_xcr0();
+    if ((xcr0 & 6) != 6) return 0;
+    if (__get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1;
+    int avx512bw = (b >> 30) & 1, avx512vl = (b >> 31) & 1;
+    if (isa == VK_ISA_AVX2) return avx2 && fma;
+    if (isa == VK_ISA_AVX512)
+        return avx2 && fma && avx512f && avx512dq && avx512bw && avx512vl && (xcr0 & 0xE0) == 0xE0;
+    return 0;
+}
+#endif
+
+int vk_isa_supported(int isa) {
+    if (isa == VK_ISA_PORTABLE) return 1;
+#if defined(__x86_64__)
+    return x86_supports(isa);
+#else
+    return 0;
+#endif
+}
+
+void vk_cpu_name(char *buffer, size_t size) {
+    if (size == 0) return;
+    buffer[0] = 0;
+#if defined(__x86_64__)
+    unsigned regs[12];
+    if (__get_cpuid_max(0x80000000, 0) >= 0x80000004) {
+        for (unsigned i = 0; i < 3; i++)
+            __get_cpuid(0x80000002 + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
+        char name[49];
+        memcpy(name, regs, 48);
+        name[48] = 0;
+        const char *s = name;
+        while (*s == ' ') s++;
+        snprintf(buffer, size, "%s", s);
+    }
+#else
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Processor", 9) == 0 ||
+                strncmp(line, "CPU part", 8) == 0) {
+                char *colon = strchr(line, ':');
+                if (colon) {
+                    colon++;
+                    while (*colon == ' ' || *colon == '\t') colon++;
+                    colon[strcspn(colon, "\n")] = 0;
+                    snprintf(buffer, size, "%s", colon);
+                    break;
+                }
+            }
+        }
+        fclose(f);
+    }
+#endif
+    size_t n = strlen(buffer);
+    while (n > 0 && buffer[n - 1] == ' ') buffer[--n] = 0;
+    if (buffer[0] == 0) snprintf(buffer, size, "unknown CPU");
+}
+
+const vk_impl *vk_impl_for(int isa) {
+#if defined(__x86_64__)
+    if (isa == VK_ISA_AVX512 && vk_isa_supported(VK_ISA_AVX512)) return &vk_impl_avx512;
+    if (isa == VK_ISA_AVX2 && vk_isa_supported(VK_ISA_AVX2)) return &vk_impl_avx2;
+#endif
+    (void)isa;
+    return &vk_impl_portable;
+}
+
+int vk_gemm_mr(int isa) { return vk_impl_for(isa)->mr; }
+int vk_gemm_nr(int isa) { return vk_impl_for(isa)->nr; }
+
+double vk_fma_peak_loop(int isa, long iterations) {
+#if defined(__x86_64__)
+    if (isa == VK_ISA_AVX512 && vk_isa_supported(isa)) return vk_fma_avx512(iterations);
+    if (isa == VK_ISA_AVX2 && vk_isa_supported(isa)) return vk_fma_avx2(iterations);
+#endif
+    return vk_fma_portable(iterations);
+}
+
+static _Thread_local float *workspace_buffers[4];
+static _Thread_local size_t workspace_capacity[4];
+
+float *vk_workspace(int slot, size_t floats) {
+    if (workspace_capacity[slot] >= floats) return workspace_buffers[slot];
+    size_t bytes = ((floats * sizeof(float)) + 4095) & ~(size_t)4095;
+    float *fresh = aligned_alloc(64, bytes);
+    if (!fresh) return NULL;
+    free(workspace_buffers[slot]);
+    workspace_buffers[slot] = fresh;
+    workspace_capacity[slot] = bytes / sizeof(float);
+    return fresh;
+}

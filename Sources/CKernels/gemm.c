@@ -1,0 +1,141 @@
+// Blocked single-thread SGEMM on the per-ISA micro-kernels (the GotoBLAS/BLIS loop nest).
+//
+// Design. Loops, outer to inner: columns of C in blocks of NC (B block kc × NC packed into NR-wide
+// panels, kept in L2), K in equal blocks of at most KC, rows in blocks of MC (A block MC × kc packed
+// into MR-row panels), then NR-panels of B (one stays in L1) × MR-panels of A, one micro-kernel
+// call per tile. alpha is applied while packing A; beta other than 0 or 1 pre-scales C; the
+// epilogue (bias per row, residual, activation) is applied by the micro-kernel on the last K block.
+#include "internal.h"
+#include <stdlib.h>
+
+enum { KC_MAX = 256, MC_ROWS = 192, NC_COLS = 512 };
+
+/// Packs rows [i0, i0 + mc) × k [k0, k0 + kc) of op(A), times alpha, into MR-row panels.
+static void pack_a_block(int trans_a, const float *a, long lda, long i0, long mc, long k0, long kc, int mr,
+                         float alpha, float *dst) {
+    for (long p = 0; p < mc; p += mr) {
+        long rows = mc - p < mr ? mc - p : mr;
+        float *d = dst + p * kc;
+        if (trans_a) {
+            for (long k = 0; k < kc; k++) {
+                const float *s = a + (k0 + k) * lda + i0 + p;
+                long i = 0;
+                for (; i < rows; i++) d[k * mr + i] = alpha * s[i];
+                for (; i < mr; i++) d[k * mr + i] = 0.0f;
+            }
+        } else {
+            long i = 0;
+            for (; i < rows; i++) {
+                const float *s = a + (i0 + p + i) * lda + k0;
+                for (long k = 0; k < kc; k++) d[k * mr + i] = alpha * s[k];
+            }
+            for (; i < mr; i++)
+                for (long k = 0; k < kc; k++) d[k * mr + i] = 0.0f;
+        }
+    }
+}
+
+/// Packs k [k0, k0 + kc) × columns [j0, j0 + nc) of op(B) into NR-column panels (zero-padded).
+static void pack_b_block(int trans_b, const float *b, long ldb, long k0, long kc, long j0, long nc, int nr,
+                         float *dst) {
+    for (long p = 0; p < nc; p += nr) {
+        long cols = nc - p < nr ? nc - p : nr;
+        float *d = dst + p * kc;
+        if (trans_b) {
+            long j = 0;
+            for (; j < cols; j++) {
+                const float *s = b + (j0 + p + j) * ldb + k0;
+                for (long k = 0; k < kc; k++) d[k * nr + j] = s[k];
+            }
+            for (; j < nr; j++)
+                for (long k = 0; k < kc; k++) d[k * nr + j] = 0.0f;
+        } else {
+            for (long k = 0; k < kc; k++) {
+                const float *s = b + (k0 + k) * ldb + j0 + p;
+                float *dk = d + k * nr;
+                long j = 0;
+                for (; j < cols; j++) dk[j] = s[j];
+                for (; j < nr; j++) dk[j] = 0.0f;
+            }
+        }
+    }
+}
+
+size_t vk_packed_a_floats(int isa, long m, long k) {
+    long mr = vk_gemm_mr(isa);
+    return (size_t)((m + mr - 1) / mr * mr) * (size_t)k;
+}
+
+void vk_pack_a(int isa, int trans_a, long m, long k, const float *a, long lda, float *packed) {
+    int mr = vk_gemm_mr(isa);
+    // One block of all rows and all of k: panel p at packed + p·MR·k, k groups of MR floats.
+    pack_a_block(trans_a, a, lda, 0, m, 0, k, mr, 1.0f, packed);
+}
+
+static void scale_c(float *c, long ldc, long m, long n, float beta) {
+    for (long i = 0; i < m; i++) {
+        float *ci = c + i * ldc;
+        if (beta == 0.0f) for (long j = 0; j < n; j++) ci[j] = 0.0f;
+        else for (long j = 0; j < n; j++) ci[j] *= beta;
+    }
+}
+
+void vk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float alpha,
+              const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
+              const vk_epilogue *epilogue) {
+    if (m <= 0 || n <= 0) return;
+    const vk_impl *im = vk_impl_for(isa);
+    const int mr = im->mr, nr = im->nr;
+    const float *bias = epilogue ? epilogue->bias : 0;
+    const float *residual = epilogue ? epilogue->residual : 0;
+    long ldr = epilogue ? epilogue->ldr : 0;
+    int activation = epilogue ? epilogue->activation : VK_ACT_NONE;
+    if (k <= 0 || alpha == 0.0f) {
+        if (beta != 1.0f) scale_c(c, ldc, m, n, beta);
+        if (bias || residual || activation) {
+            for (long i = 0; i < m; i += mr) {
+                int rows = (int)(m - i < mr ? m - i : mr);
+                for (long j = 0; j < n; j += nr) {
+                    int cols = (int)(n - j < nr ? n - j : nr);
+                    float *ct = c + i * ldc + j;
+                    // Accumulating a zero tile applies the epilogue to C in place.
+                    float zeros[16 * 32] = {0};
+                    vk_store_tile_scalar(zeros, nr, ct, ldc, rows, cols, 1, bias ? bias + i : 0,
+                                         residual ? residual + i * ldr + j : 0, ldr, activation);
+                }
+            }
+        }
+        return;
+    }
+    if (beta != 0.0f && beta != 1.0f) scale_c(c, ldc, m, n, beta);
+    const int accumulate_c = beta != 0.0f;
+    const long kcb = vk_balanced_kc(k, KC_MAX);
+    const long mcb = (MC_ROWS / mr) * mr;
+    const long ncb = (NC_COLS / nr) * nr;
+    float *pa = vk_workspace(0, (size_t)mcb * kcb);
+    float *pb = vk_workspace(1, (size_t)ncb * kcb);
+    if (!pa || !pb) abort();
+    for (long jc = 0; jc < n; jc += ncb) {
+        long nc = n - jc < ncb ? n - jc : ncb;
+        for (long pc = 0; pc < k; pc += kcb) {
+            long kc = k - pc < kcb ? k - pc : kcb;
+            int last = pc + kc >= k;
+            int accumulate = pc > 0 || accumulate_c;
+            pack_b_block(trans_b, b, ldb, pc, kc, jc, nc, nr, pb);
+            for (long ic = 0; ic < m; ic += mcb) {
+                long mc = m - ic < mcb ? m - ic : mcb;
+                pack_a_block(trans_a, a, lda, ic, mc, pc, kc, mr, alpha, pa);
+                for (long jr = 0; jr < nc; jr += nr) {
+                    int cols = (int)(nc - jr < nr ? nc - jr : nr);
+                    for (long ir = 0; ir < mc; ir += mr) {
+                        int rows = (int)(mc - ir < mr ? mc - ir : mr);
+                        long row = ic + ir, col = jc + jr;
+                        im->tile(kc, pa + ir * kc, pb + jr * kc, c + row * ldc + col, ldc, rows, cols, accumulate,
+                                 last && bias ? bias + row : 0, last && residual ? residual + row * ldr + col : 0, ldr,
+                                 last ? activation : VK_ACT_NONE);
+                    }
+                }
+            }
+        }
+    }
+}

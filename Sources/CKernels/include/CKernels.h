@@ -1,0 +1,72 @@
+// SwiftVision's own CPU kernels: GEMM and convolution micro-kernels for AVX-512F, AVX2+FMA and a
+// portable C path, chosen at run time (no global -m flags: each ISA's code is compiled with
+// per-function target attributes, see the files' headers). Every entry point takes the ISA as an
+// argument so that tests can run every path the machine has in one process; Swift picks the
+// default once (Tensors/Kernels/KernelISA.swift). All functions are single-threaded: callers split
+// the work (rows or columns of C) across their own threads.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+#include <stddef.h>
+
+/// Instruction-set paths.
+enum { VK_ISA_PORTABLE = 0, VK_ISA_AVX2 = 1, VK_ISA_AVX512 = 2 };
+
+/// Whether this CPU and OS can run `isa` (cpuid feature bits and the OS's XCR0 state bits).
+int vk_isa_supported(int isa);
+
+/// Writes the CPU's brand string (cpuid 0x80000002..4, or /proc/cpuinfo's first "model name" /
+/// "Processor" elsewhere) into `buffer`, NUL-terminated; "unknown CPU" if none.
+void vk_cpu_name(char *buffer, size_t size);
+
+/// Runs `iterations` rounds of independent FMA chains on `isa`'s widest vectors (24 chains of
+/// 16 floats on AVX-512, 12 of 8 on AVX2, 8 of 4 portable) and returns the flops performed (2 per
+/// multiply-add lane). Timing it gives the FMA peak of one thread.
+double vk_fma_peak_loop(int isa, long iterations);
+
+/// Rows (MR) and columns (NR) of `isa`'s GEMM register tile.
+int vk_gemm_mr(int isa);
+int vk_gemm_nr(int isa);
+
+/// Activations an epilogue can apply.
+enum { VK_ACT_NONE = 0, VK_ACT_RELU = 1 };
+
+/// What happens to a tile of C when it is stored for the last time: C = act(C + bias[row] + R).
+typedef struct {
+    const float *bias;     ///< one per row of C (GEMM) or per output channel (conv), or NULL
+    const float *residual; ///< added elementwise (same indexing as C: leading dimension `ldr` for GEMM,
+                           ///< the output tensor's layout for conv), or NULL
+    long ldr;              ///< leading dimension of `residual` (GEMM only)
+    int activation;        ///< VK_ACT_*
+} vk_epilogue;
+
+/// C (m×n) = alpha·op(A)·op(B) + beta·C, then the epilogue (if not NULL), on row-major buffers;
+/// op(A) is m×k (A is k×m when `trans_a`), op(B) is k×n (B is n×k when `trans_b`). One thread.
+void vk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float alpha,
+              const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
+              const vk_epilogue *epilogue);
+
+/// Floats `vk_pack_a` writes for an m×k A: m rounded up to MR, times k.
+size_t vk_packed_a_floats(int isa, long m, long k);
+
+/// Packs A (m×k, row-major with leading dimension lda; k×m when `trans_a`) into `isa`'s panels:
+/// panel p holds rows [p·MR, p·MR + MR) as k groups of MR floats (rows past m are zero).
+void vk_pack_a(int isa, int trans_a, long m, long k, const float *a, long lda, float *packed);
+
+/// A conv2d's shapes (NCHW input, Cout × Cin/groups × kh × kw weight).
+typedef struct {
+    long batch, in_channels, height, width;
+    long out_channels, kernel_h, kernel_w;
+    long stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w, groups;
+    long out_h, out_w;
+} vk_conv_geometry;
+
+/// Implicit-GEMM conv2d forward, one thread: output channels [m0, m1) of group `group` (m0 a
+/// multiple of MR, channels counted inside the group) for output columns [col0, col1) of the
+/// flattened (image, output pixel) index, i.e. y[n][group·Cout/g + m][p] for column n·OH·OW + p.
+/// The im2col gather happens while packing each K × NR panel of B (no column buffer);
+/// `packed_w` is `vk_pack_a` of the group's weights (Cout/g × Cin/g·kh·kw). The epilogue (bias,
+/// residual with y's layout, activation) is applied as each tile is stored for the last time.
+void vk_conv2d_forward(int isa, const vk_conv_geometry *g, long group, const float *x, const float *packed_w,
+                       long m0, long m1, long col0, long col1, float *y, const vk_epilogue *epilogue);
+
+#endif

@@ -1,0 +1,58 @@
+// Portable GEMM micro-kernel (4 rows × 16 columns of plain C that compilers vectorise for the
+// baseline ISA: SSE2 on x86-64, NEON on aarch64), the scalar tile store shared by every ISA's edge
+// tiles, and the portable FMA loop.
+#include "internal.h"
+
+#define MR 4
+#define NR 16
+
+void vk_store_tile_scalar(const float *tmp, long ld, float *c, long ldc, int mr, int nr, int accumulate,
+                          const float *bias, const float *residual, long ldr, int activation) {
+    for (int i = 0; i < mr; i++) {
+        float *ci = c + i * ldc;
+        const float *ti = tmp + i * ld;
+        float bi = bias ? bias[i] : 0.0f;
+        const float *ri = residual ? residual + i * ldr : 0;
+        for (int j = 0; j < nr; j++) {
+            float v = ti[j];
+            if (accumulate) v += ci[j];
+            v += bi;
+            if (ri) v += ri[j];
+            if (activation == VK_ACT_RELU && v < 0.0f) v = 0.0f;  // NaN stays NaN, as torch.relu
+            ci[j] = v;
+        }
+    }
+}
+
+static void tile_portable(long kc, const float *restrict a, const float *restrict b, float *c, long ldc, int mr, int nr,
+                          int accumulate, const float *bias, const float *residual, long ldr, int activation) {
+    float acc[MR][NR];
+    for (int i = 0; i < MR; i++)
+        for (int j = 0; j < NR; j++) acc[i][j] = 0.0f;
+    for (long k = 0; k < kc; k++) {
+        for (int i = 0; i < MR; i++) {
+            float ai = a[i];
+            for (int j = 0; j < NR; j++) acc[i][j] += ai * b[j];
+        }
+        a += MR;
+        b += NR;
+    }
+    vk_store_tile_scalar(&acc[0][0], NR, c, ldc, mr, nr, accumulate, bias, residual, ldr, activation);
+}
+
+const vk_impl vk_impl_portable = {MR, NR, tile_portable, vk_gather_portable};
+
+double vk_fma_portable(long iterations) {
+    float acc[8][4];
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = (float)(i + j);
+    for (long it = 0; it < iterations; it++)
+        for (int i = 0; i < 8; i++)
+            for (int j = 0; j < 4; j++) acc[i][j] = acc[i][j] * 0.999999f + 1e-7f;
+    float sum = 0;
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 4; j++) sum += acc[i][j];
+    volatile float sink = sum;
+    (void)sink;
+    return (double)iterations * 8 * 4 * 2;
+}

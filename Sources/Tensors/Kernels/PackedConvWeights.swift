@@ -1,0 +1,50 @@
+// Conv weights packed for our GEMM micro-kernels (MR-row panels per group), made once per model
+// for inference (NN's Conv2d keeps them beside its folded weights) or once per call in training.
+
+import CKernels
+import Traps
+
+/// A conv weight (Cout × Cin/g × kh × kw) packed for one ISA path's GEMM tile, group by group.
+public final class PackedConvWeights: @unchecked Sendable {
+    /// The ISA path the panels are laid out for.
+    public let isa: KernelISA
+    /// Output channels, groups and K = Cin/g·kh·kw of the packed weight.
+    public let outChannels: Int, groups: Int, kPerGroup: Int
+    /// Floats of one group's panels.
+    let groupStride: Int
+    let storage: TensorStorage
+
+    /// Packs `weight` (Cout × K per group, row-major) for `isa`.
+    package init(_ weight: UnsafePointer<Float>, outChannels: Int, groups: Int, kPerGroup: Int, isa: KernelISA) {
+        self.isa = isa
+        self.outChannels = outChannels
+        self.groups = groups
+        self.kPerGroup = kPerGroup
+        let coutG = outChannels / groups
+        groupStride = Int(vk_packed_a_floats(isa.code, coutG, kPerGroup))
+        storage = TensorStorage(uninitializedCount: groupStride &* groups)
+        for grp in 0..<groups {
+            vk_pack_a(isa.code, 0, coutG, kPerGroup, weight + grp &* coutG &* kPerGroup, kPerGroup,
+                      storage.base + grp &* groupStride)
+        }
+    }
+
+    /// Packs a weight tensor of shape [Cout, Cin/groups, kh, kw] for `isa`.
+    public static func pack(_ weight: Tensor, groups: Int, isa: KernelISA = .active) -> PackedConvWeights {
+        let shape = weight.shape
+        trapUnless(shape.count == 4 && groups >= 1 && shape[0] % groups == 0,
+                   "PackedConvWeights: weight \(describe(shape)) is not [Cout, Cin/groups, kH, kW] for groups \(groups)")
+        let k = shape.dropFirst().reduce(1, *)
+        return weight.withUnsafeBufferPointer { w in
+            PackedConvWeights(w.baseAddress!, outChannels: shape[0], groups: groups, kPerGroup: k, isa: isa)
+        }
+    }
+
+    /// Whether these panels serve `g` on `isa`.
+    func matches(_ g: Conv2dGeometry, isa: KernelISA) -> Bool {
+        self.isa == isa && outChannels == g.outChannels && groups == g.groups && kPerGroup == g.kPerGroup
+    }
+
+    /// The panels of group `group`.
+    func panels(group: Int) -> UnsafePointer<Float> { UnsafePointer(storage.base + group &* groupStride) }
+}
