@@ -70,7 +70,7 @@ let package = Package(
         // Tests: one target per module (Tests/<Module>Tests) with its own Fixtures; TestSupport holds
         // what several of them use (closeness, fixture readers, the direct conv2d, a loopback server).
         .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "CKernels", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "Pickle", "Files", "Tensors", "TestSupport"],
                     resources: [.copy("Fixtures")]),

@@ -80,6 +80,46 @@ static void scale_c(float *c, long ldc, long m, long n, float beta) {
     }
 }
 
+/// C (m×n, m ≤ SMALL_M) = alpha·op(A)·op(B) + beta·C without packing B: for a matrix-vector
+/// product (a linear layer at batch 1) packing would copy the whole weight matrix per call, where
+/// the product only needs to stream it once. Rows of op(B) (B not transposed) are added into C
+/// (axpy); columns of op(B) (B transposed: rows of B, contiguous in k) are dotted with A's rows
+/// using 16 partial sums. Both loops vectorise for the baseline ISA; the work is memory-bound.
+enum { SMALL_M = 4 };
+
+static void gemm_small_m(int trans_a, int trans_b, long m, long n, long k, float alpha, const float *a, long lda,
+                         const float *b, long ldb, float beta, float *c, long ldc) {
+    float *rows = vk_workspace(0, (size_t)(SMALL_M * k));
+    if (!rows) abort();
+    for (long i = 0; i < m; i++)
+        for (long q = 0; q < k; q++) rows[i * k + q] = alpha * (trans_a ? a[q * lda + i] : a[i * lda + q]);
+    for (long i = 0; i < m; i++) {
+        const float *ai = rows + i * k;
+        float *ci = c + i * ldc;
+        if (trans_b) {
+            for (long j = 0; j < n; j++) {
+                const float *bj = b + j * ldb;
+                float part[16] = {0};
+                long q = 0;
+                for (; q + 16 <= k; q += 16)
+                    for (int t = 0; t < 16; t++) part[t] += ai[q + t] * bj[q + t];
+                float sum = 0;
+                for (int t = 0; t < 16; t++) sum += part[t];
+                for (; q < k; q++) sum += ai[q] * bj[q];
+                ci[j] = beta == 0.0f ? sum : beta * ci[j] + sum;
+            }
+        } else {
+            if (beta == 0.0f) for (long j = 0; j < n; j++) ci[j] = 0.0f;
+            else if (beta != 1.0f) for (long j = 0; j < n; j++) ci[j] *= beta;
+            for (long q = 0; q < k; q++) {
+                const float *bq = b + q * ldb;
+                float aq = ai[q];
+                for (long j = 0; j < n; j++) ci[j] += aq * bq[j];
+            }
+        }
+    }
+}
+
 void vk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float alpha,
               const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
               const vk_epilogue *epilogue) {
@@ -105,6 +145,10 @@ void vk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float a
                 }
             }
         }
+        return;
+    }
+    if (m <= SMALL_M && !bias && !residual && activation == VK_ACT_NONE && n >= 4 * nr) {
+        gemm_small_m(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
     if (beta != 0.0f && beta != 1.0f) scale_c(c, ldc, m, n, beta);

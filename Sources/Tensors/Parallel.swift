@@ -76,10 +76,15 @@ public enum Threading {
         withoutActuallyEscaping(body) { escapable in
             // The chunks are disjoint by construction; the caller's closure only touches its own chunk.
             let work = UncheckedSendable(escapable)
+            // The caller's forced ISA path (a task-local) holds on the pool's threads too.
+            let isa = KernelISA.override
             let chunk: (Int) -> Void = { c in
                 let start = c * per
                 let end = min(total, start + per)
-                if start < end { $insideParallelRegion.withValue(true) { work.value(start, end) } }
+                guard start < end else { return }
+                KernelISA.$override.withValue(isa) {
+                    $insideParallelRegion.withValue(true) { work.value(start, end) }
+                }
             }
             // Our spinning pool; Dispatch's when another thread's loop holds it.
             if let pool = SpinningPool.shared, pool.run(chunks: chunks, chunk) { return }

@@ -75,7 +75,12 @@ import TestSupport
 
     @Test(arguments: cases)
     func backwardMatchesDirectGradients(_ c: Case) throws {
-        var g = RandomGenerator(seed: 22)
+        try Self.checkBackward(c, seed: 22)
+    }
+
+    /// conv2d's gradients (dx, dw, db) for `c` against the direct convolution's in Double.
+    static func checkBackward(_ c: Case, seed: UInt64, label: String = "") throws {
+        var g = RandomGenerator(seed: seed)
         let x = Tensor.uniform([c.n, c.cin, c.h, c.w], low: -1, high: 1, generator: &g).requiringGrad()
         let w = Tensor.uniform([c.cout, c.cin / c.groups, c.kh, c.kw], low: -0.5, high: 0.5, generator: &g).requiringGrad()
         let b = c.bias ? Tensor.uniform([c.cout], generator: &g).requiringGrad() : nil
@@ -95,12 +100,12 @@ import TestSupport
         }
         for (j, gv) in gs.enumerated() { db[(j / (c.oh * c.ow)) % c.cout] += Double(gv) }
         let dxDiff = closeness(try #require(x.grad).scalars, dx.map { Float($0) }, rtol: 1e-4, atol: 1e-4)
-        #expect(dxDiff == nil, "\(c) dx: \(dxDiff ?? "")")
+        #expect(dxDiff == nil, "\(label) \(c) dx: \(dxDiff ?? "")")
         let dwDiff = closeness(try #require(w.grad).scalars, dw.map { Float($0) }, rtol: 1e-4, atol: 1e-3)
-        #expect(dwDiff == nil, "\(c) dw: \(dwDiff ?? "")")
+        #expect(dwDiff == nil, "\(label) \(c) dw: \(dwDiff ?? "")")
         if let b {
             let dbDiff = closeness(try #require(b.grad).scalars, db.map { Float($0) }, rtol: 1e-4, atol: 1e-3)
-            #expect(dbDiff == nil, "\(c) db: \(dbDiff ?? "")")
+            #expect(dbDiff == nil, "\(label) \(c) db: \(dbDiff ?? "")")
         }
     }
 }

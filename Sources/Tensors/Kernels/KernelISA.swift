@@ -19,8 +19,8 @@ public enum KernelISA: String, CaseIterable, Sendable, CustomStringConvertible {
     /// AVX-512 F/BW/DQ/VL: 16-float vectors.
     case avx512
 
-    /// The C side's code for this path.
-    @usableFromInline var code: Int32 {
+    /// The path's code for the CKernels functions (VK_ISA_*).
+    public var code: Int32 {
         switch self {
         case .portable: Int32(VK_ISA_PORTABLE)
         case .avx2: Int32(VK_ISA_AVX2)

@@ -1,0 +1,141 @@
+// Every conv algorithm on every ISA path this machine has, against the direct convolution in Double,
+// over a grid of shapes: odd sizes, stride 2 and 3, padding, dilation, groups, depthwise, 1×1,
+// batches whose columns cross image boundaries inside a GEMM block, outputs wider than one
+// register tile, and channel counts that are not multiples of any tile. Forward (plain and with
+// the fused residual + ReLU epilogue) and backward (both gradients). Also the chooser's rules:
+// a forced algorithm is used wherever it applies and falls back elsewhere.
+
+import Testing
+import Tensors
+import TestSupport
+
+@Suite struct ConvAlgorithmTests {
+    typealias Case = ConvTiledTests.Case
+
+    /// The shapes: ConvTiledTests' grid plus depthwise, wide outputs and odd channel counts.
+    static let cases: [Case] = ConvTiledTests.cases + [
+        Case(n: 2, cin: 12, h: 15, w: 13, cout: 12, kh: 3, kw: 3, stride: 1, pad: 1, groups: 12, bias: true),
+        Case(n: 1, cin: 16, h: 14, w: 14, cout: 32, kh: 3, kw: 3, stride: 2, pad: 1, groups: 16, bias: false),
+        Case(n: 1, cin: 5, h: 40, w: 77, cout: 13, kh: 3, kw: 3, stride: 1, pad: 1, bias: true),
+        Case(n: 1, cin: 4, h: 81, w: 90, cout: 14, kh: 3, kw: 3, stride: 2, pad: 0, bias: false),
+        Case(n: 3, cin: 7, h: 12, w: 12, cout: 29, kh: 1, kw: 1, stride: 1, pad: 0, bias: true),
+        Case(n: 2, cin: 3, h: 70, w: 70, cout: 16, kh: 7, kw: 7, stride: 2, pad: 3, bias: false),
+        Case(n: 17, cin: 9, h: 7, w: 7, cout: 25, kh: 3, kw: 3, stride: 1, pad: 1, bias: true),
+    ]
+
+    static let isas = KernelISA.supported
+
+    static func inputs(_ c: Case, seed: UInt64) -> (x: Tensor, w: Tensor, b: Tensor?, r: Tensor) {
+        var g = RandomGenerator(seed: seed)
+        let x = Tensor.uniform([c.n, c.cin, c.h, c.w], low: -1, high: 1, generator: &g)
+        let w = Tensor.uniform([c.cout, c.cin / c.groups, c.kh, c.kw], low: -0.5, high: 0.5, generator: &g)
+        let b = c.bias ? Tensor.uniform([c.cout], generator: &g) : nil
+        let r = Tensor.uniform([c.n, c.cout, c.oh, c.ow], low: -1, high: 1, generator: &g)
+        return (x, w, b, r)
+    }
+
+    static func geometry(_ c: Case) -> Conv2dGeometry {
+        try! Tensor.conv2dGeometry(input: [c.n, c.cin, c.h, c.w], weight: [c.cout, c.cin / c.groups, c.kh, c.kw],
+                                   stride: (c.stride, c.stride), padding: (c.pad, c.pad),
+                                   dilation: (c.dilation, c.dilation), groups: c.groups)
+    }
+
+    @Test(arguments: isas, ConvAlgorithm.allCases)
+    func forwardMatchesDirectConvolution(_ isa: KernelISA, _ algorithm: ConvAlgorithm) {
+        KernelISA.$override.withValue(isa) {
+            ConvAlgorithm.$override.withValue(algorithm) {
+                for c in Self.cases {
+                    let g = Self.geometry(c)
+                    let chosen = ConvAlgorithm.choose(for: g, .forward)
+                    #expect(algorithm.applies(to: g, .forward) ? chosen == algorithm : chosen == .implicitGemm, "\(c)")
+                    let (x, w, b, r) = Self.inputs(c, seed: 31)
+                    let expected = c.conv.forward(x.scalars, w.scalars, b?.scalars)
+                    let y = Tensor.conv2d(x, weight: w, bias: b, stride: (c.stride, c.stride), padding: (c.pad, c.pad),
+                                          dilation: (c.dilation, c.dilation), groups: c.groups)
+                    #expect(y.shape == [c.n, c.cout, c.oh, c.ow])
+                    let diff = closeness(y.scalars, expected, rtol: 1e-5, atol: 1e-5)
+                    #expect(diff == nil, "\(isa) \(chosen) \(c): \(diff ?? "")")
+                    // Fused epilogue: relu(conv + bias + residual).
+                    let fused = Tensor.conv2d(x, weight: w, bias: b, stride: (c.stride, c.stride), padding: (c.pad, c.pad),
+                                              dilation: (c.dilation, c.dilation), groups: c.groups, residual: r, activation: .relu)
+                    let fusedExpected = zip(expected, r.scalars).map { Swift.max(0, $0 + $1) }
+                    let fusedDiff = closeness(fused.scalars, fusedExpected, rtol: 1e-5, atol: 1e-5)
+                    #expect(fusedDiff == nil, "\(isa) \(chosen) fused \(c): \(fusedDiff ?? "")")
+                }
+            }
+        }
+    }
+
+    /// The algorithms with a backward pass.
+    static let backwardAlgorithms: [ConvAlgorithm] = [.im2col, .tiled, .batched]
+
+    @Test(arguments: isas, backwardAlgorithms)
+    func backwardMatchesDirectGradients(_ isa: KernelISA, _ algorithm: ConvAlgorithm) throws {
+        try KernelISA.$override.withValue(isa) {
+            try ConvAlgorithm.$override.withValue(algorithm) {
+                for c in Self.cases {
+                    let chosen = ConvAlgorithm.choose(for: Self.geometry(c), .backward)
+                    #expect(!algorithm.applies(to: Self.geometry(c), .backward) || chosen == algorithm)
+                    try ConvTiledTests.checkBackward(c, seed: 32, label: "\(isa) \(chosen)")
+                }
+            }
+        }
+    }
+
+    @Test func forwardOnlyAlgorithmsFallBackForBackward() {
+        let g = Self.geometry(Case(n: 1, cin: 4, h: 40, w: 40, cout: 8, kh: 3, kw: 3, stride: 1, pad: 1, bias: false))
+        for algorithm in [ConvAlgorithm.implicitGemm, .shifted] {
+            #expect(algorithm.applies(to: g, .forward))
+            #expect(!algorithm.applies(to: g, .backward))
+            let chosen = ConvAlgorithm.$override.withValue(algorithm) { ConvAlgorithm.choose(for: g, .backward) }
+            #expect(chosen == ConvAlgorithm.$override.withValue(nil) { ConvAlgorithm.choose(for: g, .backward) })
+        }
+    }
+
+    @Test func packedWeightsAreReusedOnlyForTheirShapeAndISA() {
+        let c = Case(n: 2, cin: 6, h: 9, w: 9, cout: 20, kh: 3, kw: 3, stride: 1, pad: 1, bias: true)
+        let (x, w, b, _) = Self.inputs(c, seed: 33)
+        for isa in Self.isas {
+            let packed = PackedConvWeights.pack(w, groups: 1, isa: isa)
+            #expect(packed.isa == isa)
+            for runISA in Self.isas {
+                // Panels of another ISA (other tile sizes) are not used: the result is the same.
+                let y = KernelISA.$override.withValue(runISA) {
+                    Tensor.conv2d(x, weight: w, bias: b, padding: (1, 1), packed: packed)
+                }
+                let diff = closeness(y.scalars, c.conv.forward(x.scalars, w.scalars, b?.scalars), rtol: 1e-5, atol: 1e-5)
+                #expect(diff == nil, "packed for \(isa), run on \(runISA): \(diff ?? "")")
+            }
+        }
+    }
+
+    @Test func reluEpiloguePassesNaN() {
+        for isa in Self.isas {
+            var x = Tensor.ones([1, 2, 5, 5])
+            x.withUnsafeMutableBufferPointer { $0[7] = .nan }
+            let w = Tensor.ones([3, 2, 3, 3])
+            let y = KernelISA.$override.withValue(isa) {
+                Tensor.conv2d(x, weight: w, padding: (1, 1), activation: .relu)
+            }
+            // The NaN reaches every output whose window holds input (row 1, column 2).
+            let nans = y.scalars.enumerated().filter { $0.element.isNaN }.count
+            #expect(nans == 3 * 9, "\(isa): \(nans) NaN outputs")
+        }
+    }
+
+    @Test func fusedFormRecordsGradientsAsTheSeparateOps() throws {
+        var g = RandomGenerator(seed: 34)
+        let x = Tensor.uniform([2, 3, 6, 6], low: -1, high: 1, generator: &g).requiringGrad()
+        let w = Tensor.uniform([4, 3, 3, 3], low: -0.5, high: 0.5, generator: &g).requiringGrad()
+        let r = Tensor.uniform([2, 4, 6, 6], low: -1, high: 1, generator: &g).requiringGrad()
+        let y = Tensor.conv2d(x, weight: w, padding: (1, 1), residual: r, activation: .relu)
+        try y.sum().backward()
+        let x2 = x.detached().requiringGrad(), w2 = w.detached().requiringGrad(), r2 = r.detached().requiringGrad()
+        let y2 = (Tensor.conv2d(x2, weight: w2, padding: (1, 1)) + r2).relu()
+        try y2.sum().backward()
+        #expect(y.scalars == y2.scalars)
+        #expect(try #require(x.grad).scalars == (try #require(x2.grad)).scalars)
+        #expect(try #require(w.grad).scalars == (try #require(w2.grad)).scalars)
+        #expect(try #require(r.grad).scalars == (try #require(r2.grad)).scalars)
+    }
+}
