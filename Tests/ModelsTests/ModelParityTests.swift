@@ -63,8 +63,21 @@ enum ModelFixtures {
         }
     }
 
-    @Test(arguments: ModelFixtures.logitCases, [false, true])
-    func logitsMatchTorchvisionWithFormulaWeights(_ c: ModelFixtures.LogitCase, foldBatchNorm: Bool) throws {
+    /// BN as a layer (best ISA path), and BN folded into fused conv kernels on every ISA path the
+    /// machine has (parity must hold on each).
+    struct Variant: Sendable, CustomStringConvertible {
+        var foldBatchNorm: Bool, isa: KernelISA
+        var description: String { "\(foldBatchNorm ? "folded" : "BN layers") on \(isa)" }
+    }
+    static let variants = [Variant(foldBatchNorm: false, isa: .best)]
+        + KernelISA.supported.map { Variant(foldBatchNorm: true, isa: $0) }
+
+    @Test(arguments: ModelFixtures.logitCases, variants)
+    func logitsMatchTorchvisionWithFormulaWeights(_ c: ModelFixtures.LogitCase, variant: Variant) throws {
+        try KernelISA.$override.withValue(variant.isa) { try checkLogits(c, foldBatchNorm: variant.foldBatchNorm) }
+    }
+
+    func checkLogits(_ c: ModelFixtures.LogitCase, foldBatchNorm: Bool) throws {
         let model = try Architectures.build(c.model)
         let entries = model.stateDict().enumerated().map { k, entry in
             (entry.name, ModelFixtures.formulaTensor(key: entry.name, shape: entry.tensor.shape, index: k))
@@ -79,6 +92,6 @@ enum ModelFixtures {
         let scale = c.logits.map { Swift.abs($0) }.max()!
         var worst: Float = 0
         for (a, e) in zip(y.scalars, c.logits) { worst = Swift.max(worst, Swift.abs(a - e)) }
-        #expect(worst <= 1e-4 * scale, "\(c.model) (BN folded: \(foldBatchNorm)): max |Δ| \(worst) against logit scale \(scale)")
+        #expect(worst <= 1e-4 * scale, "\(c.model) (BN folded: \(foldBatchNorm), \(KernelISA.active)): max |Δ| \(worst) against logit scale \(scale)")
     }
 }
