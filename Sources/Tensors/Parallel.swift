@@ -1,15 +1,15 @@
 // One thread policy for the whole process: every thread is ours.
 //
-// OpenBLAS is set to one thread. Its pthread pool would otherwise spin in sched_yield for about
-// 0.1 s after every multi-threaded call (THREAD_TIMEOUT), taking a core from our own parallel
-// loops (im2col, pooling, elementwise) that run between GEMMs, and each small GEMM (a small CNN's
-// per-image convs) would pay a wake-up. Instead `sgemm` splits a large product into one block per
-// thread and runs single-threaded cblas_sgemm calls on our worker pool, and the conv kernels run
-// whole im2col+GEMM pipelines per thread. Loops run on `SpinningPool`, whose workers stay awake
-// for a moment between jobs (a Dispatch fork/join costs ~55 µs here). A GEMM inside a parallel loop body runs on its caller; a
-// parallel loop started inside another runs serially. The thread count is `VISION_NUM_THREADS` if
-// set, otherwise the number of active cores. VISION_OPENBLAS_POOL=1 restores the other policy
-// (OpenBLAS's own pool at that many threads, no split, no per-thread conv pipelines) for comparison.
+// GEMMs run single-threaded kernels (our own, or OpenBLAS's with VISION_GEMM=openblas, which is set
+// to one thread: its pthread pool would otherwise spin in sched_yield for about 0.1 s after every
+// multi-threaded call, taking a core from our own parallel loops). `sgemm` splits a large product
+// into one block per thread on our worker pool, and the conv kernels split their work per thread
+// themselves. Loops run on `SpinningPool`, whose workers stay awake for a moment between jobs (a
+// Dispatch fork/join costs ~55 µs here). A GEMM inside a parallel loop body runs on its caller; a
+// parallel loop started inside another runs serially; a forced ISA path (`KernelISA.$override`)
+// holds on the pool's threads too. The thread count is `VISION_NUM_THREADS` if set, otherwise the
+// number of active cores. VISION_OPENBLAS_POOL=1 gives OpenBLAS its own pool at that many threads
+// (with VISION_GEMM=openblas: no split, no per-thread conv pipelines) for comparison.
 
 import CBLAS
 import Dispatch
