@@ -8,19 +8,19 @@
 
 void vk_store_tile_scalar(const float *tmp, long ld, float *c, long ldc, int mr, int nr, int accumulate,
                           const float *bias, const float *residual, long ldr, int activation) {
+    // Branch-free inner loops (the flags are hoisted) so that each vectorises.
     for (int i = 0; i < mr; i++) {
-        float *ci = c + i * ldc;
-        const float *ti = tmp + i * ld;
-        float bi = bias ? bias[i] : 0.0f;
-        const float *ri = residual ? residual + i * ldr : 0;
-        for (int j = 0; j < nr; j++) {
-            float v = ti[j];
-            if (accumulate) v += ci[j];
-            v += bi;
-            if (ri) v += ri[j];
-            if (activation == VK_ACT_RELU && v < 0.0f) v = 0.0f;  // NaN stays NaN, as torch.relu
-            ci[j] = v;
+        float *restrict ci = c + i * ldc;
+        const float *restrict ti = tmp + i * ld;
+        const float bi = bias ? bias[i] : 0.0f;
+        if (accumulate) for (int j = 0; j < nr; j++) ci[j] = ti[j] + ci[j] + bi;
+        else for (int j = 0; j < nr; j++) ci[j] = ti[j] + bi;
+        if (residual) {
+            const float *restrict ri = residual + i * ldr;
+            for (int j = 0; j < nr; j++) ci[j] += ri[j];
         }
+        if (activation == VK_ACT_RELU)
+            for (int j = 0; j < nr; j++) ci[j] = ci[j] < 0.0f ? 0.0f : ci[j];  // NaN stays NaN, as torch.relu
     }
 }
 

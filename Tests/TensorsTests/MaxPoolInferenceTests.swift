@@ -14,6 +14,9 @@ import Tensors
 
     static let cases: [Case] = [
         Case(h: 112, w: 112, k: 3, s: 2, p: 1, d: 1, ceil: false),  // ResNet stem
+        Case(h: 15, w: 19, k: 3, s: 2, p: 1, d: 1, ceil: false),    // the 3×3/2 kernel: odd sizes, a partial last step
+        Case(h: 8, w: 16, k: 3, s: 2, p: 1, d: 1, ceil: false),     // exactly 8 outputs per row
+        Case(h: 7, w: 33, k: 3, s: 2, p: 1, d: 1, ceil: true),      // ceil_mode: a last window past the padding
         Case(h: 13, w: 11, k: 3, s: 2, p: 0, d: 1, ceil: true),
         Case(h: 9, w: 10, k: 2, s: 2, p: 0, d: 1, ceil: false),
         Case(h: 26, w: 26, k: 2, s: 2, p: 0, d: 1, ceil: false),  // small CNN, 2×2 kernel
