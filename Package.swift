@@ -62,7 +62,7 @@ let package = Package(
 
         // Tools: the `vision bench` harnesses (not part of the umbrella) and the `vision` executable.
         .target(name: "VisionBenchmarks",
-                dependencies: ["Tensors", "CBLAS", "NN", "Models", "Checkpoints", "Datasets", "Transforms", "ImageIO"]),
+                dependencies: ["Tensors", "CKernels", "CBLAS", "NN", "Models", "Checkpoints", "Datasets", "Transforms", "ImageIO"]),
         .executableTarget(
             name: "VisionCLI",
             dependencies: ["SwiftVision", "VisionBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -61,8 +61,9 @@ def main():
     try:
         out = subprocess.run(args.swift + [jpeg, png, str(args.reps), "--json"], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout
-        line = [l for l in out.splitlines() if l.startswith("[")][-1]
-        for r in json.loads(line):
+        line = [l for l in out.splitlines() if l.startswith(("{", "["))][-1]
+        report = json.loads(line)  # {"cpu", "isa", "threads", "results": [...]} (a bare array before)
+        for r in report["results"] if isinstance(report, dict) else report:
             swift[r["name"]] = r["medianMs"]
     except Exception as e:  # the Swift side is optional: still print Pillow's numbers
         print(f"(Swift side not run: {e})", file=sys.stderr)

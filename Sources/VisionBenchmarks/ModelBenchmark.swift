@@ -1,6 +1,7 @@
 // Measurements behind `vision bench models`: inference latency (batch 1) and throughput (batch 16)
 // of torchvision architectures with random weights, in evaluation mode with BatchNorm folded and no
 // autograd graph — the same work as PyTorch's eval() + inference_mode() in Scripts/bench_models.py.
+// Each result also carries the forward's FLOPs (ModelFLOPs), GFLOP/s and % of the measured FMA peak.
 
 import Models
 import NN
@@ -15,20 +16,36 @@ public enum ModelBenchmark {
         public var medianSeconds: Double
         public var minSeconds: Double
         public var runs: Int
+        /// FLOPs of one forward at this batch, in billions (`ModelFLOPs`; nil if it cannot count them).
+        public var gflop: Double?
+        /// GFLOP/s at the median time.
+        public var gflops: Double?
+        /// `gflops` as a percentage of the measured FMA peak of the active ISA path at
+        /// `Threading.count` threads (`MachineBenchmark.peak`).
+        public var peakPercent: Double?
         /// Images per second at the median.
         public var imagesPerSecond: Double { Double(batch) / medianSeconds }
     }
 
     /// Times `model` on a random `batch`×3×`size`² input: one warm-up, then `runs` timed calls.
-    public static func run(model name: String, batch: Int, size: Int = 224, runs: Int = 10) throws -> Result {
+    /// With `peak` (the default) also reports GFLOP/s against the FMA peak, measured once per process.
+    public static func run(model name: String, batch: Int, size: Int = 224, runs: Int = 10, peak: Bool = true) throws -> Result {
         TorchGenerator.manualSeed(0)
         let model = try Architectures.build(name)
         model.foldBatchNormsForInference()
         var g = RandomGenerator(seed: 1)
         let x = Tensor.uniform([batch, 3, size, size], low: -2, high: 2, generator: &g)
-        var sink: Float = 0
-        let times = withNoGrad { Timing.samples(warmups: 1, runs: runs) { sink += model(x).scalars[0] } }
+        // The warm-up's output shape checks the FLOP count's shape walk.
+        let warmup = withNoGrad { model(x) }
+        var sink = warmup.scalars.first ?? 0
+        let times = withNoGrad { Timing.samples(warmups: 0, runs: runs) { sink += model(x).scalars[0] } }
         _ = sink
-        return Result(model: name, batch: batch, medianSeconds: Timing.median(times), minSeconds: times.min()!, runs: times.count)
+        let median = Timing.median(times)
+        let flops = ModelFLOPs.count(model, inputShape: x.shape, outputShape: warmup.shape)
+        let gflops = flops.map { $0 / median / 1e9 }
+        let peakGflops = peak ? MachineBenchmark.peak(isa: KernelISA.active, threads: Threading.count) : nil
+        let percent = gflops.flatMap { ours in peakGflops.flatMap { $0 > 0 ? 100 * ours / $0 : nil } }
+        return Result(model: name, batch: batch, medianSeconds: median, minSeconds: times.min() ?? median, runs: times.count,
+                      gflop: flops.map { $0 / 1e9 }, gflops: gflops, peakPercent: percent)
     }
 }

@@ -7,7 +7,40 @@ import VisionBenchmarks
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against a reference in the same run (medians of repeated runs).",
-        subcommands: [TensorBench.self, ConvBench.self, ModelsBench.self, TrainBench.self, DataBench.self, ImagesBench.self, CheckpointsBench.self])
+        subcommands: [MachineBench.self, TensorBench.self, ConvBench.self, ModelsBench.self, TrainBench.self, DataBench.self, ImagesBench.self, CheckpointsBench.self])
+}
+
+struct MachineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "machine",
+        abstract: "The machine: CPU model, ISA path, threads, and the measured FMA peak (GFLOP/s) of each ISA path.",
+        discussion: """
+            Prints the CPU model, the ISA path SwiftVision's kernels use (VISION_ISA picks another) \
+            and the paths this machine supports, the thread count (VISION_NUM_THREADS), and for every \
+            supported path the FMA peak: independent fused multiply-add chains on the path's widest \
+            vectors (CKernels' vk_fma_peak_loop, nothing but the FMA units limit it), timed on 1 \
+            thread and on all threads at once, best of --repeats runs of --seconds per thread. It is \
+            the ceiling for float32 compute on this machine: `vision bench models` reports its GFLOP/s \
+            as a percentage of it.
+            """)
+
+    @Option(help: "Seconds of FMA work per thread in each timed run.") var seconds = MachineBenchmark.defaultSeconds
+    @Option(help: "Timed runs per measurement (the best is kept: the machine may be shared).") var repeats = MachineBenchmark.defaultRepeats
+    @Flag(help: "Print the report as one JSON object.") var json = false
+
+    func validate() throws {
+        guard seconds > 0, seconds <= 60 else { throw ValidationError("--seconds: between 0 and 60") }
+        guard repeats >= 1 else { throw ValidationError("--repeats: at least 1") }
+    }
+
+    func run() throws {
+        let result = MachineBenchmark.run(seconds: seconds, repeats: repeats)
+        if json {
+            print(String(decoding: try jsonEncoder.encode(result), as: UTF8.self))
+        } else {
+            print(MachineBenchmark.format(result))
+        }
+    }
 }
 
 struct TensorBench: ParsableCommand {
@@ -20,7 +53,7 @@ struct TensorBench: ParsableCommand {
     var repeats = 15
 
     func run() throws {
-        print("threads: \(Threading.count)")
+        print(MachineBenchmark.header())
         print(pad("work", 26) + pad("SwiftVision", 14) + pad("reference", 14) + "ratio")
         let shapes = [(1024, 1024, 1024), (64, 3136, 576), (512, 49, 4608)]
         var rows = shapes.map { TensorBenchmark.matmul(m: $0.0, n: $0.1, k: $0.2, repeats: repeats) }
@@ -53,7 +86,7 @@ struct ConvBench: ParsableCommand {
     var only: String?
 
     func run() throws {
-        print("threads: \(Threading.count), batch \(batch)")
+        print(MachineBenchmark.header() + " · batch \(batch)")
         print(pad("conv", 26) + pad("M×N×K", 18) + pad("fwd ms", 9) + pad("GFLOP/s", 9) + pad("gemm ms", 9)
             + pad("GFLOP/s", 9) + pad("fwd/gemm", 10) + pad("bwd ms", 9) + "bwd/fwd")
         var totalForward = 0.0, totalGemm = 0.0, totalBackward = 0.0
@@ -80,7 +113,10 @@ struct ModelsBench: ParsableCommand {
         commandName: "models",
         abstract: "Inference latency (batch 1) and throughput (batch 16) of whole models, random weights.",
         discussion: """
-            Evaluation mode, BatchNorm folded into the convs, no autograd graph. \
+            Evaluation mode, BatchNorm folded into the convs, no autograd graph. Each case also prints \
+            its GFLOP (2 × the multiply-adds of its convs and linear layers), GFLOP/s at the median, and \
+            that as a percentage of the FMA peak of the ISA path in use at this thread count (measured \
+            once per process, as `vision bench machine` does). \
             Scripts/bench_models.py runs PyTorch eager on the same work in the same run and prints ratios.
             """)
 
@@ -91,15 +127,23 @@ struct ModelsBench: ParsableCommand {
     @Flag(help: "Print one JSON object per case.") var json = false
 
     func run() throws {
-        if !json { print("threads: \(Threading.count)") }
+        if !json {
+            print(MachineBenchmark.header())
+            let peak = MachineBenchmark.peak(isa: KernelISA.active, threads: Threading.count)
+            print(String(format: "FMA peak (%@, %d threads): %.1f GFLOP/s", KernelISA.active.description, Threading.count, peak))
+        }
         for name in models.split(separator: ",").map(String.init) {
             for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
                 let r = try ModelBenchmark.run(model: name, batch: batch, size: size, runs: runs)
                 if json {
-                    print(String(decoding: try JSONEncoder().encode(r), as: UTF8.self))
+                    print(String(decoding: try jsonEncoder.encode(MachineBenchmark.Tagged(r)), as: UTF8.self))
                 } else {
+                    let compute = r.gflops.map { gflops in
+                        String(format: ", %6.1f GFLOP/s", gflops) + (r.peakPercent.map { String(format: " (%.0f%% of peak)", $0) } ?? "")
+                    } ?? ""
                     print(String(format: "%-10@ batch %3d: median %8.1f ms (min %.1f), %6.1f img/s",
-                                 name, batch, r.medianSeconds * 1e3, r.minSeconds * 1e3, r.imagesPerSecond))
+                                 name, batch, r.medianSeconds * 1e3, r.minSeconds * 1e3, r.imagesPerSecond)
+                        + (r.gflop.map { String(format: ", %.2f GFLOP", $0) } ?? "") + compute)
                 }
             }
         }
@@ -122,7 +166,7 @@ struct TrainBench: ParsableCommand {
     @Flag(help: "Print one JSON object per case.") var json = false
 
     func run() throws {
-        if !json { print("threads: \(Threading.count)") }
+        if !json { print(MachineBenchmark.header()) }
         for spec in cases.split(separator: ",") {
             let parts = spec.split(separator: ":").map(String.init)
             guard parts.count == 4, let batch = Int(parts[1]), let channels = Int(parts[2]), let size = Int(parts[3]),
@@ -131,7 +175,7 @@ struct TrainBench: ParsableCommand {
             }
             let r = try TrainStepBenchmark.run(model: parts[0], batch: batch, channels: channels, size: size, runs: runs)
             if json {
-                print(String(decoding: try JSONEncoder().encode(r), as: UTF8.self))
+                print(String(decoding: try jsonEncoder.encode(MachineBenchmark.Tagged(r)), as: UTF8.self))
             } else {
                 print(String(format: "%-10@ batch %3d, %d×%d×%d: step median %8.2f ms (min %.2f), %7.1f img/s",
                              r.model, batch, channels, size, size, r.medianSeconds * 1e3, r.minSeconds * 1e3, r.imagesPerSecond))
@@ -173,8 +217,10 @@ struct DataBench: ParsableCommand {
         }
         if json {
             struct Output: Encodable { let jpegFolder: DataLoaderBenchmark.Report; let fashionMNIST: [DataLoaderBenchmark.Result] }
-            print(String(decoding: try jsonEncoder.encode(Output(jpegFolder: report, fashionMNIST: fashion)), as: UTF8.self))
+            let output = MachineBenchmark.Tagged(Output(jpegFolder: report, fashionMNIST: fashion))
+            print(String(decoding: try jsonEncoder.encode(output), as: UTF8.self))
         } else {
+            print(MachineBenchmark.header())
             print(DataLoaderBenchmark.format(report))
             if !fashion.isEmpty { print("Fashion-MNIST train, batch 64:\n" + DataLoaderBenchmark.format(fashion)) }
         }
@@ -190,14 +236,15 @@ struct ImagesBench: ParsableCommand {
     @Argument(help: "A JPEG file.") var jpeg: String
     @Argument(help: "A PNG file.") var png: String
     @Argument(help: "Timed runs per measurement.") var repetitions = 20
-    @Flag(help: "Print the results as a JSON array.") var json = false
+    @Flag(help: "Print one JSON object: the machine keys and \"results\", an array of timings.") var json = false
 
     func run() throws {
         let results = try ImageBenchmark.run(jpegPath: jpeg, pngPath: png, repetitions: repetitions)
         if json {
-            let data = try JSONEncoder().encode(results)
-            print(String(decoding: data, as: UTF8.self))
+            struct Output: Encodable { let results: [ImageBenchmark.Result] }
+            print(String(decoding: try jsonEncoder.encode(MachineBenchmark.Tagged(Output(results: results))), as: UTF8.self))
         } else {
+            print(MachineBenchmark.header())
             print(ImageBenchmark.format(results))
         }
     }
@@ -216,9 +263,14 @@ struct CheckpointsBench: ParsableCommand {
     func run() throws {
         let r = try CheckpointBenchmark.run(path: file, repetitions: repetitions)
         if json {
-            print("{\"median_s\": \(r.medianSeconds), \"seconds\": \(r.seconds), \"peak_rss_bytes\": \(r.peakRSSBytes ?? -1), "
-                + "\"rss_before_bytes\": \(r.rssBeforeBytes ?? -1), \"tensors\": \(r.tensorCount), \"elements\": \(r.elementCount)}")
+            struct Output: Encodable {
+                let median_s: Double, seconds: [Double], peak_rss_bytes: Int, rss_before_bytes: Int, tensors: Int, elements: Int
+            }
+            let output = Output(median_s: r.medianSeconds, seconds: r.seconds, peak_rss_bytes: r.peakRSSBytes ?? -1,
+                                rss_before_bytes: r.rssBeforeBytes ?? -1, tensors: r.tensorCount, elements: r.elementCount)
+            print(String(decoding: try jsonEncoder.encode(MachineBenchmark.Tagged(output)), as: UTF8.self))
         } else {
+            print(MachineBenchmark.header())
             let mb = 1048576.0
             print(String(format: "%@: %d tensors, %.1f MiB; median load %.1f ms over %d; peak RSS %.1f MiB",
                          file, r.tensorCount, Double(r.fileBytes) / mb, r.medianSeconds * 1e3, repetitions,

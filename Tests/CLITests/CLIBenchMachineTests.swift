@@ -1,0 +1,35 @@
+// `vision bench machine --json` end to end, with a tiny measurement (a few milliseconds of FMA work
+// per run): the report's keys, one peak per supported ISA path, peaks positive, and the N-thread
+// peak not below half the one-thread peak (a loose sanity bound, not a speed goal: the machine is
+// shared, and the best of the runs is kept).
+
+import Foundation
+import Testing
+
+@Suite(.serialized) struct CLIBenchMachineTests {
+    @Test func machineReportJSON() throws {
+        let home = CLIFixture.home("bench-machine")
+        let result = try VisionProcess.run(["bench", "machine", "--json", "--seconds", "0.005", "--repeats", "3"], visionHome: home)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try CLIFixture.parseLines(result.stdout).first, "no JSON in: \(result.stdout)")
+        let cpu = try #require(object["cpu"] as? String)
+        #expect(!cpu.isEmpty)
+        let isa = try #require(object["isa"] as? String)
+        let supported = try #require(object["supportedISAs"] as? [String])
+        #expect(supported.contains("portable") && supported.contains(isa), "\(supported) / \(isa)")
+        let threads = try #require(object["threads"] as? Int)
+        #expect(threads >= 1)
+        let peaks = try #require(object["peaks"] as? [[String: Any]])
+        #expect(peaks.compactMap { $0["isa"] as? String } == supported)
+        for peak in peaks {
+            let one = try #require(peak["singleThreadGflops"] as? Double)
+            let all = try #require(peak["allThreadsGflops"] as? Double)
+            #expect(one > 0 && all > 0, "\(peak)")
+            #expect(all >= 0.5 * one, "\(peak)")
+            #expect(peak["threads"] as? Int == threads)
+        }
+
+        let bad = try VisionProcess.run(["bench", "machine", "--seconds", "0"], visionHome: home)
+        #expect(bad.status != 0 && bad.stderr.contains("--seconds"), "\(bad.stderr)")
+    }
+}
