@@ -24,13 +24,15 @@ static void pack_a_block(int trans_a, const float *a, long lda, long i0, long mc
                 for (; i < mr; i++) d[k * mr + i] = 0.0f;
             }
         } else {
-            long i = 0;
-            for (; i < rows; i++) {
-                const float *s = a + (i0 + p + i) * lda + k0;
-                for (long k = 0; k < kc; k++) d[k * mr + i] = alpha * s[k];
+            // k outer, rows inner: contiguous writes, `rows` sequential read streams.
+            const float *s[32];
+            for (long i = 0; i < rows; i++) s[i] = a + (i0 + p + i) * lda + k0;
+            for (long k = 0; k < kc; k++) {
+                float *dk = d + k * mr;
+                long i = 0;
+                for (; i < rows; i++) dk[i] = alpha * s[i][k];
+                for (; i < mr; i++) dk[i] = 0.0f;
             }
-            for (; i < mr; i++)
-                for (long k = 0; k < kc; k++) d[k * mr + i] = 0.0f;
         }
     }
 }
@@ -42,13 +44,15 @@ static void pack_b_block(int trans_b, const float *b, long ldb, long k0, long kc
         long cols = nc - p < nr ? nc - p : nr;
         float *d = dst + p * kc;
         if (trans_b) {
-            long j = 0;
-            for (; j < cols; j++) {
-                const float *s = b + (j0 + p + j) * ldb + k0;
-                for (long k = 0; k < kc; k++) d[k * nr + j] = s[k];
+            // k outer, columns inner: contiguous writes, `cols` sequential read streams.
+            const float *s[32];
+            for (long j = 0; j < cols; j++) s[j] = b + (j0 + p + j) * ldb + k0;
+            for (long k = 0; k < kc; k++) {
+                float *dk = d + k * nr;
+                long j = 0;
+                for (; j < cols; j++) dk[j] = s[j][k];
+                for (; j < nr; j++) dk[j] = 0.0f;
             }
-            for (; j < nr; j++)
-                for (long k = 0; k < kc; k++) d[k * nr + j] = 0.0f;
         } else {
             for (long k = 0; k < kc; k++) {
                 const float *s = b + (k0 + k) * ldb + j0 + p;

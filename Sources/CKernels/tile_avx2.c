@@ -5,6 +5,7 @@
 #if defined(__x86_64__)
 #include "internal.h"
 #include <immintrin.h>
+#include <stdint.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
@@ -52,7 +53,94 @@ static void tile_avx2(long kc, const float *restrict a, const float *restrict b,
     vk_store_tile_scalar(tmp, NR, c, ldc, mr, nr, accumulate, bias, residual, ldr, activation);
 }
 
-const vk_impl vk_impl_avx2 = {MR, NR, tile_avx2, vk_gather_portable};
+/// Lane masks (all ones where bit i of `bits` is set) for 8 lanes.
+static inline __m256i lane_mask(uint32_t bits) {
+    const __m256i lane_bits = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), lane_bits), lane_bits);
+}
+
+/// The even lanes of a:b (a0 a2 a4 a6 b0 b2 b4 b6).
+static inline __m256 even_lanes(__m256 a, __m256 b) {
+    __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/// The conv gather with AVX2 masked loads, as gather_avx512 (tile_avx512.c): per run a table of
+/// valid kernel rows and, per kernel column, the input lanes inside the image; a K row is then one
+/// or two masked 8-float loads per 8 outputs (stride 1; four and a shuffle for stride 2) and masked
+/// stores of the run's lanes. Masked-off lanes neither read memory nor fault, and load as zeros.
+enum { GATHER_MAX_KERNEL = 16 };
+
+static void gather_avx2(const vk_conv_geometry *g, long group, const float *x, const vk_conv_run *runs, int count,
+                        long k0, long kc, int nr, float *dst) {
+    const long sw = g->stride_w;
+    if ((sw != 1 && sw != 2) || nr != NR || g->kernel_h > GATHER_MAX_KERNEL || g->kernel_w > GATHER_MAX_KERNEL) {
+        vk_gather_portable(g, group, x, runs, count, k0, kc, nr, dst);
+        return;
+    }
+    const long cin_g = g->in_channels / g->groups, H = g->height, W = g->width, plane = H * W;
+    const long kh = g->kernel_h, kw = g->kernel_w, kk = kh * kw;
+    long base[NR];
+    unsigned row_ok[NR];
+    uint32_t lanes[NR][GATHER_MAX_KERNEL];  // input lanes (stride 2: up to 32)
+    __m256i store_lo[NR], store_hi[NR];
+    for (int s = 0; s < count; s++) {
+        const vk_conv_run *u = &runs[s];
+        long ih0 = u->out_row * g->stride_h - g->pad_h, iw0 = u->out_col * sw - g->pad_w;
+        base[s] = ((u->image * g->in_channels + group * cin_g) * H + ih0) * W + iw0;
+        unsigned ok = 0;
+        for (long ki = 0; ki < kh; ki++) {
+            long ih = ih0 + ki * g->dilation_h;
+            if (ih >= 0 && ih < H) ok |= 1u << ki;
+        }
+        row_ok[s] = ok;
+        for (long kj = 0; kj < kw; kj++) {
+            long first, last;
+            vk_run_valid_range(iw0 + kj * g->dilation_w, sw, W, u->count, &first, &last);
+            uint32_t m = 0;
+            if (last > first) {
+                long lo = sw == 1 ? first : 2 * first, hi = sw == 1 ? last : 2 * last - 1;
+                m = (uint32_t)(((hi >= 32 ? ~(uint64_t)0 : (((uint64_t)1 << hi) - 1)) & ~(((uint64_t)1 << lo) - 1)));
+            }
+            lanes[s][kj] = m;
+        }
+        uint32_t sm = u->count >= 32 ? 0xFFFFFFFFu : ((1u << u->count) - 1);
+        store_lo[s] = lane_mask(sm & 0xFF);
+        store_hi[s] = lane_mask((sm >> 8) & 0xFF);
+    }
+    const long cols = runs[count - 1].offset + runs[count - 1].count;
+    long cl = k0 / kk, ki = (k0 - cl * kk) / kw, kj = k0 - cl * kk - ki * kw;
+    for (long kr = 0; kr < kc; kr++) {
+        float *dk = dst + kr * NR;
+        long shift = cl * plane + ki * g->dilation_h * W + kj * g->dilation_w;
+        for (int s = 0; s < count; s++) {
+            uint32_t m = (row_ok[s] >> ki) & 1 ? lanes[s][kj] : 0;
+            const float *src = x + base[s] + shift;
+            float *o = dk + runs[s].offset;
+            __m256 v0, v1;
+            if (sw == 1) {
+                v0 = _mm256_maskload_ps(src, lane_mask(m & 0xFF));
+                v1 = _mm256_maskload_ps(src + 8, lane_mask((m >> 8) & 0xFF));
+            } else {
+                __m256 a = _mm256_maskload_ps(src, lane_mask(m & 0xFF));
+                __m256 b = _mm256_maskload_ps(src + 8, lane_mask((m >> 8) & 0xFF));
+                __m256 c = _mm256_maskload_ps(src + 16, lane_mask((m >> 16) & 0xFF));
+                __m256 d = _mm256_maskload_ps(src + 24, lane_mask(m >> 24));
+                v0 = even_lanes(a, b);
+                v1 = even_lanes(c, d);
+            }
+            _mm256_maskstore_ps(o, store_lo[s], v0);
+            _mm256_maskstore_ps(o + 8, store_hi[s], v1);
+        }
+        for (long t = cols; t < NR; t++) dk[t] = 0.0f;
+        if (++kj == kw) {
+            kj = 0;
+            if (++ki == kh) { ki = 0; ++cl; }
+        }
+    }
+}
+
+const vk_impl vk_impl_avx2 = {MR, NR, tile_avx2, gather_avx2};
 
 double vk_fma_avx2(long iterations) {
     __m256 acc[12];
