@@ -76,6 +76,15 @@ void vk_pack_a(int isa, int trans_a, long m, long k, const float *a, long lda, f
     pack_a_block(trans_a, a, lda, 0, m, 0, k, mr, 1.0f, packed);
 }
 
+void vk_unpack_a(int isa, long m, long k, const float *packed, float *a, long lda) {
+    long mr = vk_gemm_mr(isa);
+    for (long i = 0; i < m; i++) {
+        const float *panel = packed + (i / mr) * mr * k + (i % mr);
+        float *row = a + i * lda;
+        for (long q = 0; q < k; q++) row[q] = panel[q * mr];
+    }
+}
+
 static void scale_c(float *c, long ldc, long m, long n, float beta) {
     for (long i = 0; i < m; i++) {
         float *ci = c + i * ldc;

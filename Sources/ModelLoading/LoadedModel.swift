@@ -96,7 +96,10 @@ public struct LoadedModel {
         // A spec recorded by `vision train` (channels, normalisation) when it is for this architecture.
         let spec = checkpoint.spec.flatMap { $0.architecture == architecture && $0.numClasses == numClasses ? $0 : nil }
         let channels = spec?.inputChannels ?? 3
-        let module = try buildAndLoad(architecture, numClasses: numClasses, inputChannels: channels, stateDict: stateDict, path: path)
+        // Every parameter is overwritten by the strict load: skip the random initialisation's draws.
+        let module = try Init.$skipsRandomDraws.withValue(true) {
+            try buildAndLoad(architecture, numClasses: numClasses, inputChannels: channels, stateDict: stateDict, path: path)
+        }
         // Evaluation mode with BN folded into the convs and every conv's weights packed once.
         module.foldBatchNormsForInference()
         let names = metadata.classNames.flatMap { $0.count == numClasses ? $0 : nil }

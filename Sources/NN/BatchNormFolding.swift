@@ -21,8 +21,8 @@ extension Module {
             for (conv, bn) in m.convBatchNormPairs { bn.fold(into: conv) }
         }
         for (_, m) in namedModules() {
-            guard let conv = m as? Conv2d, conv.folded == nil else { continue }
-            conv.folded = (conv.weight.value.detached(), conv.bias?.value.detached())
+            guard let conv = m as? Conv2d, !conv.isFolded else { continue }
+            conv.setFolded(weight: conv.weight.value.detached(), bias: conv.bias?.value.detached())
         }
     }
 }
@@ -46,7 +46,7 @@ extension BatchNorm2d {
         w.withUnsafeMutableBufferPointer { p in
             for i in 0..<c { for j in 0..<perChannel { p[i * perChannel + j] *= scale[i] } }
         }
-        conv.folded = (w, Tensor(shift))
+        conv.setFolded(weight: w, bias: Tensor(shift))
         isFoldedIntoConv = true
     }
 }

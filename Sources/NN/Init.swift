@@ -9,6 +9,12 @@ import Traps
 
 /// PyTorch's `torch.nn.init` functions.
 public enum Init {
+    /// While true (for the current task), the random initialisers return zeros without drawing from
+    /// the generator: for building a model whose every parameter a strict state-dict load is about
+    /// to overwrite (the inference loaders), where the draws would cost most of a cold start. Not
+    /// for training: PyTorch's build draws, and seeded runs follow its generator draw for draw.
+    @TaskLocal public static var skipsRandomDraws = false
+
     /// Fan-in and fan-out of a weight: dims 1 and 0 times the receptive field (dims 2...).
     public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
         trapUnless(shape.count >= 2, "fan in/out need a weight with at least 2 dimensions, got \(describe(shape))")
@@ -36,7 +42,8 @@ public enum Init {
 
     /// Uniform in [low, high).
     public static func uniform<G: TensorRandomSource>(_ shape: [Int], low: Float, high: Float, generator: inout G) -> Tensor {
-        Tensor.uniform(shape, low: low, high: high, generator: &generator)
+        if skipsRandomDraws { return .zeros(shape) }
+        return Tensor.uniform(shape, low: low, high: high, generator: &generator)
     }
 
     /// Kaiming (He) uniform: bound = gain·√3/√fan, fan = fan_in or fan_out. `a` is the negative
@@ -59,7 +66,7 @@ public enum Init {
                                                             nonlinearity: String = "leaky_relu", generator: inout G) -> Tensor {
         let f = fans(shape)
         let std = gainDouble(nonlinearity, param: Double(a)) / Double(fanOut ? f.fanOut : f.fanIn).squareRoot()
-        return Tensor.normal(shape, std: Float(std), generator: &generator)
+        return normal(shape, std: Float(std), generator: &generator)
     }
 
     /// Xavier (Glorot) uniform: bound = gain·√3·√(2/(fan_in+fan_out)).
@@ -72,7 +79,8 @@ public enum Init {
 
     /// Normal with the given mean and standard deviation (VGG's classifier uses std 0.01).
     public static func normal<G: TensorRandomSource>(_ shape: [Int], mean: Float = 0, std: Float = 1, generator: inout G) -> Tensor {
-        Tensor.normal(shape, mean: mean, std: std, generator: &generator)
+        if skipsRandomDraws { return .zeros(shape) }
+        return Tensor.normal(shape, mean: mean, std: std, generator: &generator)
     }
 
     /// PyTorch's default for Conv and Linear (`reset_parameters`): weight kaiming_uniform(a=√5) —

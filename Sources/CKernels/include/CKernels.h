@@ -52,6 +52,9 @@ size_t vk_packed_a_floats(int isa, long m, long k);
 /// panel p holds rows [p·MR, p·MR + MR) as k groups of MR floats (rows past m are zero).
 void vk_pack_a(int isa, int trans_a, long m, long k, const float *a, long lda, float *packed);
 
+/// The inverse of vk_pack_a for a non-transposed A: writes the m×k matrix (leading dimension lda).
+void vk_unpack_a(int isa, long m, long k, const float *packed, float *a, long lda);
+
 /// A conv2d's shapes (NCHW input, Cout × Cin/groups × kh × kw weight).
 typedef struct {
     long batch, in_channels, height, width;

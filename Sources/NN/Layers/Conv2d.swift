@@ -10,12 +10,28 @@ public final class Conv2d: Module, @unchecked Sendable {
     public let weight: Parameter
     public let bias: Parameter?
     /// Weight and bias with a following BatchNorm folded in (or a snapshot of its own), used in
-    /// evaluation mode (see `foldBatchNormsForInference`).
-    var folded: (weight: Tensor, bias: Tensor?)? {
-        didSet { packedFolded.withLock { $0 = nil } }
+    /// evaluation mode (see `foldBatchNormsForInference`): the weight is kept only as panels packed
+    /// for the conv kernels (one copy beside the parameters), repacked if the ISA path changes.
+    private let folded = Mutex<(packed: PackedConvWeights, bias: Tensor?)?>(nil)
+
+    /// Sets the evaluation-mode weight and bias (packed now for the active ISA path).
+    func setFolded(weight: Tensor, bias: Tensor?) {
+        let packed = PackedConvWeights.pack(weight, groups: groups)
+        folded.withLock { $0 = (packed, bias) }
     }
-    /// `folded.weight` packed for the conv kernels, made on the first evaluation-mode forward.
-    private let packedFolded = Mutex<PackedConvWeights?>(nil)
+
+    /// Whether evaluation-mode weights are set.
+    var isFolded: Bool { folded.withLock { $0 != nil } }
+
+    /// The evaluation-mode weights for the active ISA path.
+    private func foldedWeights() -> (packed: PackedConvWeights, bias: Tensor?)? {
+        let isa = KernelISA.active
+        return folded.withLock { state in
+            guard let current = state else { return nil }
+            if current.packed.isa != isa { state = (current.packed.packed(for: isa), current.bias) }
+            return state
+        }
+    }
 
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1, bias: Bool = true) {
@@ -50,18 +66,7 @@ public final class Conv2d: Module, @unchecked Sendable {
         return s + ")"
     }
 
-    override func clearFolding() { folded = nil }
-
-    /// The packed folded weights for the active ISA path (packed on first use).
-    private func packedFoldedWeights(_ weight: Tensor) -> PackedConvWeights {
-        let isa = KernelISA.active
-        return packedFolded.withLock { cached in
-            if let cached, cached.isa == isa { return cached }
-            let fresh = PackedConvWeights.pack(weight, groups: groups, isa: isa)
-            cached = fresh
-            return fresh
-        }
-    }
+    override func clearFolding() { folded.withLock { $0 = nil } }
 
     /// act(norm(conv(x)) + residual): this conv, then `norm` (a BatchNorm2d that directly follows it,
     /// or nil), the residual (of the output's shape) and the activation. In evaluation mode with the
@@ -69,11 +74,10 @@ public final class Conv2d: Module, @unchecked Sendable {
     /// the output; otherwise the separate layers and ops run (with their gradients).
     public func forward(_ input: Tensor, then norm: BatchNorm2d?, residual: Tensor? = nil,
                         activation: ConvActivation = .none) -> Tensor {
-        if !isTraining, let folded, norm.map({ $0.isFoldedIntoConv && !$0.isTraining }) ?? true {
+        if !isTraining, norm.map({ $0.isFoldedIntoConv && !$0.isTraining }) ?? true, let folded = foldedWeights() {
             checkInput(input)
-            return Tensor.conv2d(input, weight: folded.weight, bias: folded.bias, stride: stride, padding: padding,
-                                 dilation: dilation, groups: groups, residual: residual, activation: activation,
-                                 packed: packedFoldedWeights(folded.weight))
+            return Tensor.conv2d(input, packed: folded.packed, bias: folded.bias, stride: stride, padding: padding,
+                                 dilation: dilation, residual: residual, activation: activation)
         }
         var out = forward(input)
         if let norm { out = norm(out) }
@@ -93,9 +97,9 @@ public final class Conv2d: Module, @unchecked Sendable {
 
     public override func forward(_ input: Tensor) -> Tensor {
         checkInput(input)
-        if !isTraining, let folded {
-            return Tensor.conv2d(input, weight: folded.weight, bias: folded.bias, stride: stride, padding: padding,
-                                 dilation: dilation, groups: groups, packed: packedFoldedWeights(folded.weight))
+        if !isTraining, let folded = foldedWeights() {
+            return Tensor.conv2d(input, packed: folded.packed, bias: folded.bias, stride: stride, padding: padding,
+                                 dilation: dilation)
         }
         return Tensor.conv2d(input, weight: weight.value, bias: bias?.value, stride: stride, padding: padding,
                              dilation: dilation, groups: groups)

@@ -308,7 +308,7 @@ package enum Conv2dKernel {
         if algorithm == .implicitGemm {
             let isa = KernelISA.active
             let weights = packed.flatMap { $0.matches(g, isa: isa) ? $0 : nil }
-                ?? PackedConvWeights(w, outChannels: g.outChannels, groups: g.groups, kPerGroup: g.kPerGroup, isa: isa)
+                ?? PackedConvWeights(w, shape: [g.outChannels, g.inChannels / g.groups, g.kernelH, g.kernelW], groups: g.groups, isa: isa)
             ImplicitGemmConv2d.forward(x, packed: weights, bias: bias, residual: residual, activation: activation, y, g)
             return
         }

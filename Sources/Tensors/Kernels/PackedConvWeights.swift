@@ -1,5 +1,5 @@
 // Conv weights packed for our GEMM micro-kernels (MR-row panels per group), made once per model
-// for inference (NN's Conv2d keeps them beside its folded weights) or once per call in training.
+// for inference (NN's Conv2d keeps only these, not the folded weight) or once per call in training.
 
 import CKernels
 import Traps
@@ -10,12 +10,16 @@ public final class PackedConvWeights: @unchecked Sendable {
     public let isa: KernelISA
     /// Output channels, groups and K = Cin/g·kh·kw of the packed weight.
     public let outChannels: Int, groups: Int, kPerGroup: Int
+    /// The weight's shape [Cout, Cin/groups, kh, kw].
+    public let shape: [Int]
     /// Floats of one group's panels.
     let groupStride: Int
     let storage: TensorStorage
 
     /// Packs `weight` (Cout × K per group, row-major) for `isa`.
-    package init(_ weight: UnsafePointer<Float>, outChannels: Int, groups: Int, kPerGroup: Int, isa: KernelISA) {
+    package init(_ weight: UnsafePointer<Float>, shape: [Int], groups: Int, isa: KernelISA) {
+        let outChannels = shape[0], kPerGroup = shape.dropFirst().reduce(1, *)
+        self.shape = shape
         self.isa = isa
         self.outChannels = outChannels
         self.groups = groups
@@ -34,10 +38,22 @@ public final class PackedConvWeights: @unchecked Sendable {
         let shape = weight.shape
         trapUnless(shape.count == 4 && groups >= 1 && shape[0] % groups == 0,
                    "PackedConvWeights: weight \(describe(shape)) is not [Cout, Cin/groups, kH, kW] for groups \(groups)")
-        let k = shape.dropFirst().reduce(1, *)
-        return weight.withUnsafeBufferPointer { w in
-            PackedConvWeights(w.baseAddress!, outChannels: shape[0], groups: groups, kPerGroup: k, isa: isa)
+        return weight.withUnsafeBufferPointer { w in PackedConvWeights(w.baseAddress!, shape: shape, groups: groups, isa: isa) }
+    }
+
+    /// The weight the panels hold, as a tensor of `shape`.
+    public func unpacked() -> Tensor {
+        var weight = Tensor(uninitializedShape: shape)
+        let coutG = outChannels / groups
+        for grp in 0..<groups {
+            vk_unpack_a(isa.code, coutG, kPerGroup, panels(group: grp), weight.storage.base + grp &* coutG &* kPerGroup, kPerGroup)
         }
+        return weight
+    }
+
+    /// These panels for `isa`: self, or repacked from the unpacked weight.
+    public func packed(for isa: KernelISA) -> PackedConvWeights {
+        isa == self.isa ? self : .pack(unpacked(), groups: groups, isa: isa)
     }
 
     /// Whether these panels serve `g` on `isa`.

@@ -94,6 +94,43 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// conv2d with the weight given only as packed panels (`PackedConvWeights`), as evaluation-mode
+    /// layers hold it: act(conv2d(input) + bias + residual) in one pass of the implicit-GEMM kernels
+    /// (repacked if the active ISA path differs). When a gradient is recorded or another algorithm
+    /// is chosen (`ConvAlgorithm`), the weight is unpacked and the ordinary `conv2d` runs.
+    public static func conv2d(_ input: Tensor, packed: PackedConvWeights, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
+                              padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+                              residual: Tensor? = nil, activation: ConvActivation = .none) -> Tensor {
+        let g = check { () throws(TensorError) in
+            try conv2dGeometry(input: input.shape, weight: packed.shape, stride: stride, padding: padding,
+                               dilation: dilation, groups: packed.groups)
+        }
+        let recording = ([input] + (bias.map { [$0] } ?? []) + (residual.map { [$0] } ?? [])).contains { shouldRecord($0) }
+        guard !recording, ConvAlgorithm.choose(for: g, .forward) == .implicitGemm else {
+            return conv2d(input, weight: packed.unpacked(), bias: bias, stride: stride, padding: padding, dilation: dilation,
+                          groups: packed.groups, residual: residual, activation: activation, packed: packed)
+        }
+        if let bias, bias.shape != [g.outChannels] {
+            trap("conv2d: bias \(describe(bias.shape)) does not match \(g.outChannels) output channels")
+        }
+        if let residual, residual.shape != [g.batch, g.outChannels, g.outH, g.outW] {
+            trap("conv2d: residual \(describe(residual.shape)) does not match the output [\(g.batch), \(g.outChannels), \(g.outH), \(g.outW)]")
+        }
+        let weights = packed.packed(for: KernelISA.active)
+        var out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
+        input.withUnsafeBufferPointer { x in
+            withOptionalPointer(bias) { b in
+                withOptionalPointer(residual) { r in
+                    ImplicitGemmConv2d.forward(x.baseAddress!, packed: weights, bias: b, residual: r, activation: activation,
+                                               out.storage.base, g)
+                }
+            }
+        }
+        return out
+    }
+}
+
 /// Calls `body` with the tensor's first element, or nil for no tensor.
 private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let tensor else { return body(nil) }
