@@ -2,6 +2,7 @@
 #ifndef CKERNELS_INTERNAL_H
 #define CKERNELS_INTERNAL_H
 #include "include/CKernels.h"
+#include <stdint.h>
 
 /// One register tile: acc (MR×NR) = A panel (kc groups of MR floats) · B panel (kc groups of NR
 /// floats); then, for rows < mr and columns < nr: v = acc (+ c if accumulate) (+ bias[row])
@@ -83,5 +84,53 @@ void vk_store_tile_scalar(const float *tmp, long ld, float *c, long ldc, int mr,
 static inline long vk_balanced_kc(long k, long max_kc) {
     long blocks = (k + max_kc - 1) / max_kc;
     return (k + blocks - 1) / blocks;
+}
+
+enum { VK_GATHER_MAX_KERNEL = 16, VK_GATHER_MAX_RUNS = 32 };
+
+/// What the vector gathers precompute per run of a panel (once per panel, not per K row): whether a
+/// K row reads inside the image depends only on its kernel row (vertical padding) and kernel
+/// column (horizontal padding). `base` is the input offset of (channel 0, kernel row 0, kernel
+/// column 0); bit ki of `row_ok` says kernel row ki is inside; `lanes[kj]` has a bit per input lane
+/// the run reads inside the image at kernel column kj (stride 1: lane t for output t; stride 2:
+/// lanes [2·first, 2·last − 1)); `store` a bit per output lane of the run.
+typedef struct {
+    long base;
+    unsigned row_ok;
+    uint32_t store;
+    uint64_t lanes[VK_GATHER_MAX_KERNEL];
+} vk_gather_table;
+
+/// Whether the vector gathers handle `g` (strides 1 and 2, kernels up to VK_GATHER_MAX_KERNEL).
+static inline int vk_gather_vectorizes(const vk_conv_geometry *g) {
+    return (g->stride_w == 1 || g->stride_w == 2) && g->kernel_h <= VK_GATHER_MAX_KERNEL && g->kernel_w <= VK_GATHER_MAX_KERNEL;
+}
+
+/// Fills the tables of a panel's `count` runs (≤ VK_GATHER_MAX_RUNS, each ≤ 32 columns).
+static inline void vk_gather_tables(const vk_conv_geometry *g, long group, const vk_conv_run *runs, int count,
+                                    vk_gather_table *tables) {
+    const long sw = g->stride_w, cin_g = g->in_channels / g->groups, H = g->height, W = g->width;
+    for (int s = 0; s < count; s++) {
+        const vk_conv_run *u = &runs[s];
+        vk_gather_table *t = &tables[s];
+        long ih0 = u->out_row * g->stride_h - g->pad_h, iw0 = u->out_col * sw - g->pad_w;
+        t->base = ((u->image * g->in_channels + group * cin_g) * H + ih0) * W + iw0;
+        t->row_ok = 0;
+        for (long ki = 0; ki < g->kernel_h; ki++) {
+            long ih = ih0 + ki * g->dilation_h;
+            if (ih >= 0 && ih < H) t->row_ok |= 1u << ki;
+        }
+        for (long kj = 0; kj < g->kernel_w; kj++) {
+            long first, last;
+            vk_run_valid_range(iw0 + kj * g->dilation_w, sw, W, u->count, &first, &last);
+            uint64_t m = 0;
+            if (last > first) {
+                long lo = sw == 1 ? first : 2 * first, hi = sw == 1 ? last : 2 * last - 1;
+                m = (hi >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << hi) - 1)) & ~(((uint64_t)1 << lo) - 1);
+            }
+            t->lanes[kj] = m;
+        }
+        t->store = u->count >= 32 ? 0xFFFFFFFFu : ((1u << u->count) - 1);
+    }
 }
 #endif

@@ -5,7 +5,6 @@
 #if defined(__x86_64__)
 #include "internal.h"
 #include <immintrin.h>
-#include <stdint.h>
 
 #pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 
@@ -69,44 +68,20 @@ static inline __m256 even_lanes(__m256 a, __m256 b) {
 /// valid kernel rows and, per kernel column, the input lanes inside the image; a K row is then one
 /// or two masked 8-float loads per 8 outputs (stride 1; four and a shuffle for stride 2) and masked
 /// stores of the run's lanes. Masked-off lanes neither read memory nor fault, and load as zeros.
-enum { GATHER_MAX_KERNEL = 16 };
-
 static void gather_avx2(const vk_conv_geometry *g, long group, const float *x, const vk_conv_run *runs, int count,
                         long k0, long kc, int nr, float *dst) {
-    const long sw = g->stride_w;
-    if ((sw != 1 && sw != 2) || nr != NR || g->kernel_h > GATHER_MAX_KERNEL || g->kernel_w > GATHER_MAX_KERNEL) {
+    if (!vk_gather_vectorizes(g) || nr != NR) {
         vk_gather_portable(g, group, x, runs, count, k0, kc, nr, dst);
         return;
     }
-    const long cin_g = g->in_channels / g->groups, H = g->height, W = g->width, plane = H * W;
+    const long sw = g->stride_w, W = g->width, plane = g->height * W;
     const long kh = g->kernel_h, kw = g->kernel_w, kk = kh * kw;
-    long base[NR];
-    unsigned row_ok[NR];
-    uint32_t lanes[NR][GATHER_MAX_KERNEL];  // input lanes (stride 2: up to 32)
+    vk_gather_table tables[NR];
+    vk_gather_tables(g, group, runs, count, tables);
     __m256i store_lo[NR], store_hi[NR];
     for (int s = 0; s < count; s++) {
-        const vk_conv_run *u = &runs[s];
-        long ih0 = u->out_row * g->stride_h - g->pad_h, iw0 = u->out_col * sw - g->pad_w;
-        base[s] = ((u->image * g->in_channels + group * cin_g) * H + ih0) * W + iw0;
-        unsigned ok = 0;
-        for (long ki = 0; ki < kh; ki++) {
-            long ih = ih0 + ki * g->dilation_h;
-            if (ih >= 0 && ih < H) ok |= 1u << ki;
-        }
-        row_ok[s] = ok;
-        for (long kj = 0; kj < kw; kj++) {
-            long first, last;
-            vk_run_valid_range(iw0 + kj * g->dilation_w, sw, W, u->count, &first, &last);
-            uint32_t m = 0;
-            if (last > first) {
-                long lo = sw == 1 ? first : 2 * first, hi = sw == 1 ? last : 2 * last - 1;
-                m = (uint32_t)(((hi >= 32 ? ~(uint64_t)0 : (((uint64_t)1 << hi) - 1)) & ~(((uint64_t)1 << lo) - 1)));
-            }
-            lanes[s][kj] = m;
-        }
-        uint32_t sm = u->count >= 32 ? 0xFFFFFFFFu : ((1u << u->count) - 1);
-        store_lo[s] = lane_mask(sm & 0xFF);
-        store_hi[s] = lane_mask((sm >> 8) & 0xFF);
+        store_lo[s] = lane_mask(tables[s].store & 0xFF);
+        store_hi[s] = lane_mask((tables[s].store >> 8) & 0xFF);
     }
     const long cols = runs[count - 1].offset + runs[count - 1].count;
     long cl = k0 / kk, ki = (k0 - cl * kk) / kw, kj = k0 - cl * kk - ki * kw;
@@ -114,8 +89,9 @@ static void gather_avx2(const vk_conv_geometry *g, long group, const float *x, c
         float *dk = dst + kr * NR;
         long shift = cl * plane + ki * g->dilation_h * W + kj * g->dilation_w;
         for (int s = 0; s < count; s++) {
-            uint32_t m = (row_ok[s] >> ki) & 1 ? lanes[s][kj] : 0;
-            const float *src = x + base[s] + shift;
+            const vk_gather_table *t = &tables[s];
+            uint32_t m = (t->row_ok >> ki) & 1 ? (uint32_t)t->lanes[kj] : 0;
+            const float *src = x + t->base + shift;
             float *o = dk + runs[s].offset;
             __m256 v0, v1;
             if (sw == 1) {

@@ -11,7 +11,6 @@
 #if defined(__x86_64__)
 #include "internal.h"
 #include <immintrin.h>
-#include <stdint.h>
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx512bw,avx2,fma"))), apply_to = function)
 
@@ -67,47 +66,17 @@ static void tile_avx512(long kc, const float *restrict a, const float *restrict 
 /// masked 16-float loads (stride 1) or two loads and a permute per 16 outputs (stride 2) at a
 /// pointer stepped along with (channel, kernel row, kernel column). Masked-off lanes neither read
 /// memory nor fault, and load as the padding zeros.
-enum { GATHER_MAX_KERNEL = 16 };
-
 static void gather_avx512(const vk_conv_geometry *g, long group, const float *x, const vk_conv_run *runs, int count,
                           long k0, long kc, int nr, float *dst) {
-    const long sw = g->stride_w;
-    if ((sw != 1 && sw != 2) || nr != NR || g->kernel_h > GATHER_MAX_KERNEL || g->kernel_w > GATHER_MAX_KERNEL) {
+    if (!vk_gather_vectorizes(g) || nr != NR) {
         vk_gather_portable(g, group, x, runs, count, k0, kc, nr, dst);
         return;
     }
-    const long cin_g = g->in_channels / g->groups, H = g->height, W = g->width, plane = H * W;
+    const long sw = g->stride_w, W = g->width, plane = g->height * W;
     const long kh = g->kernel_h, kw = g->kernel_w, kk = kh * kw;
     const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    // Per run: the input offset of (channel 0, kernel row 0, kernel column 0), the valid kernel
-    // rows, and per kernel column the lanes (stride 1: input lanes = output lanes; stride 2: the
-    // input lanes [2·first, 2·last − 1)) that read inside the image.
-    long base[32];
-    unsigned row_ok[32];  // bit ki
-    uint64_t lanes[32][GATHER_MAX_KERNEL];
-    uint32_t store_mask[32];
-    for (int s = 0; s < count; s++) {
-        const vk_conv_run *u = &runs[s];
-        long ih0 = u->out_row * g->stride_h - g->pad_h, iw0 = u->out_col * sw - g->pad_w;
-        base[s] = ((u->image * g->in_channels + group * cin_g) * H + ih0) * W + iw0;
-        unsigned ok = 0;
-        for (long ki = 0; ki < kh; ki++) {
-            long ih = ih0 + ki * g->dilation_h;
-            if (ih >= 0 && ih < H) ok |= 1u << ki;
-        }
-        row_ok[s] = ok;
-        for (long kj = 0; kj < kw; kj++) {
-            long first, last;
-            vk_run_valid_range(iw0 + kj * g->dilation_w, sw, W, u->count, &first, &last);
-            uint64_t m = 0;
-            if (last > first) {
-                long lo = sw == 1 ? first : 2 * first, hi = sw == 1 ? last : 2 * last - 1;
-                m = (hi >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << hi) - 1)) & ~(((uint64_t)1 << lo) - 1);
-            }
-            lanes[s][kj] = m;
-        }
-        store_mask[s] = u->count >= 32 ? 0xFFFFFFFFu : ((1u << u->count) - 1);
-    }
+    vk_gather_table tables[VK_GATHER_MAX_RUNS];
+    vk_gather_tables(g, group, runs, count, tables);
     const long cols = runs[count - 1].offset + runs[count - 1].count;
     const __mmask16 pad_lo = (__mmask16)(cols >= 16 ? 0 : ~((1u << cols) - 1) & 0xFFFF);
     const __mmask16 pad_hi = (__mmask16)(cols >= 32 ? 0 : cols <= 16 ? 0xFFFF : ~((1u << (cols - 16)) - 1) & 0xFFFF);
@@ -116,10 +85,11 @@ static void gather_avx512(const vk_conv_geometry *g, long group, const float *x,
         float *dk = dst + kr * NR;
         long shift = cl * plane + ki * g->dilation_h * W + kj * g->dilation_w;
         for (int s = 0; s < count; s++) {
-            uint64_t m = (row_ok[s] >> ki) & 1 ? lanes[s][kj] : 0;
-            const float *src = x + base[s] + shift;
+            const vk_gather_table *t = &tables[s];
+            uint64_t m = (t->row_ok >> ki) & 1 ? t->lanes[kj] : 0;
+            const float *src = x + t->base + shift;
             float *o = dk + runs[s].offset;
-            uint32_t sm = store_mask[s];
+            uint32_t sm = t->store;
             if (sw == 1) {
                 _mm512_mask_storeu_ps(o, (__mmask16)sm, _mm512_maskz_loadu_ps((__mmask16)m, src));
                 if (sm >> 16)

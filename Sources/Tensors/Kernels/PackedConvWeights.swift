@@ -43,7 +43,7 @@ public final class PackedConvWeights: @unchecked Sendable {
 
     /// The weight the panels hold, as a tensor of `shape`.
     public func unpacked() -> Tensor {
-        var weight = Tensor(uninitializedShape: shape)
+        let weight = Tensor(uninitializedShape: shape)
         let coutG = outChannels / groups
         for grp in 0..<groups {
             vk_unpack_a(isa.code, coutG, kPerGroup, panels(group: grp), weight.storage.base + grp &* coutG &* kPerGroup, kPerGroup)

@@ -118,7 +118,7 @@ extension Tensor {
             trap("conv2d: residual \(describe(residual.shape)) does not match the output [\(g.batch), \(g.outChannels), \(g.outH), \(g.outW)]")
         }
         let weights = packed.packed(for: KernelISA.active)
-        var out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
+        let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         input.withUnsafeBufferPointer { x in
             withOptionalPointer(bias) { b in
                 withOptionalPointer(residual) { r in
