@@ -66,17 +66,22 @@ import TestSupport
         }
     }
 
-    /// The algorithms with a backward pass.
-    static let backwardAlgorithms: [ConvAlgorithm] = [.im2col, .tiled, .batched]
+    /// The algorithms with a backward pass; `implicitGemm` forced there computes the input gradient
+    /// of stride-1 convs as a forward conv of dy (the weight gradient takes the default rule).
+    static let backwardAlgorithms: [ConvAlgorithm] = [.im2col, .tiled, .batched, .implicitGemm]
 
     @Test(arguments: isas, backwardAlgorithms)
     func backwardMatchesDirectGradients(_ isa: KernelISA, _ algorithm: ConvAlgorithm) throws {
         try KernelISA.$override.withValue(isa) {
             try ConvAlgorithm.$override.withValue(algorithm) {
                 for c in Self.cases {
-                    let chosen = ConvAlgorithm.choose(for: Self.geometry(c), .backward)
-                    #expect(!algorithm.applies(to: Self.geometry(c), .backward) || chosen == algorithm)
-                    try ConvTiledTests.checkBackward(c, seed: 32, label: "\(isa) \(chosen)")
+                    let g = Self.geometry(c)
+                    let chosen = ConvAlgorithm.choose(for: g, .backward)
+                    #expect(!algorithm.applies(to: g, .backward) || chosen == algorithm)
+                    let inputGradient = ConvAlgorithm.chooseInputGradient(for: g)
+                    #expect(inputGradient == (algorithm.applies(to: g, .backward) ? algorithm
+                        : ConvAlgorithm.inputGradientIsConvolution(g) ? .implicitGemm : chosen))
+                    try ConvTiledTests.checkBackward(c, seed: 32, label: "\(isa) dW \(chosen) dX \(inputGradient)")
                 }
             }
         }

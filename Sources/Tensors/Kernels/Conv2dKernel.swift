@@ -370,8 +370,14 @@ package enum Conv2dKernel {
 
     /// Gradients of conv2d: dx (overwritten), dw and db (accumulated into; zero them first).
     package static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
-                                dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
+                                dx dxRequested: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 db: UnsafeMutablePointer<Float>?, _ g: Conv2dGeometry) {
+        var dx = dxRequested
+        if let target = dx, ConvAlgorithm.chooseInputGradient(for: g) == .implicitGemm {
+            inputGradientAsConvolution(w, dy, target, g)
+            dx = nil
+            guard dw != nil || db != nil else { return }
+        }
         switch ConvAlgorithm.choose(for: g, .backward) {
         case .batched: return BatchedConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g)
         case .tiled: if TiledConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) { return }
@@ -425,5 +431,29 @@ package enum Conv2dKernel {
             }
         }
         withExtendedLifetime((workspace, dcol)) {}
+    }
+
+    /// dx of a stride-1, undilated, ungrouped conv as a forward conv of dy with the weights flipped
+    /// and transposed (Cin × Cout × kh × kw, taps reversed) and padding k − 1 − p: the implicit GEMM
+    /// over the batch's columns, with no col2im (ConvAlgorithm.chooseInputGradient decides).
+    static func inputGradientAsConvolution(_ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                           _ dx: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
+        let (cin, cout, kh, kw) = (g.inChannels, g.outChannels, g.kernelH, g.kernelW)
+        let kk = kh &* kw
+        let flipped = TensorStorage(uninitializedCount: cin &* cout &* kk)
+        let f = flipped.base
+        // Written in order (ci outer): each weight row of Cin·kk floats is read kk floats at a time.
+        for ci in 0..<cin {
+            for co in 0..<cout {
+                let src = w + (co &* cin &+ ci) &* kk, dst = f + (ci &* cout &+ co) &* kk
+                for t in 0..<kk { dst[kk &- 1 &- t] = src[t] }
+            }
+        }
+        let transposed = Conv2dGeometry(batch: g.batch, inChannels: cout, height: g.outH, width: g.outW,
+                                        outChannels: cin, kernelH: kh, kernelW: kw, strideH: 1, strideW: 1,
+                                        padH: kh &- 1 &- g.padH, padW: kw &- 1 &- g.padW, dilationH: 1, dilationW: 1, groups: 1)
+        let packed = PackedConvWeights(UnsafePointer(f), shape: [cin, cout, kh, kw], groups: 1, isa: KernelISA.active)
+        ImplicitGemmConv2d.forward(dy, packed: packed, bias: nil, residual: nil, activation: .none, dx, transposed)
+        withExtendedLifetime(flipped) {}
     }
 }

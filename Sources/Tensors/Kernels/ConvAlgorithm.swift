@@ -8,8 +8,10 @@
 // VISION_CONV_SHIFTED=0, VISION_CONV_BATCHED=0) still remove their algorithm from the choice.
 //
 // Forward: implicit GEMM on our kernels for every shape (the gather fused into B packing, fused
-// epilogue). Backward (input and weight gradients): im2col + GEMM pipelines, now on our GEMM:
-// batched for small maps of a batch, tiled per thread with more than one thread, else plain.
+// epilogue). Input gradient of stride-1 convs: the same implicit GEMM on dy with the flipped,
+// transposed weights (`chooseInputGradient`). Weight gradients (and the other input gradients):
+// im2col + GEMM pipelines on our GEMM: batched for small maps of a batch, tiled per thread with more
+// than one thread, else plain.
 
 import Foundation
 
@@ -53,6 +55,23 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         case .tiled: TiledConv2d.applies(g)
         case .batched: BatchedConv2d.applies(g)
         }
+    }
+
+    /// Whether the input gradient of `g` can be computed as a forward conv of dy (stride 1, no
+    /// dilation, one group, padding at most kernel − 1): the implicit GEMM's backward-data form.
+    public static func inputGradientIsConvolution(_ g: Conv2dGeometry) -> Bool {
+        g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1 && g.groups == 1
+            && g.padH <= g.kernelH - 1 && g.padW <= g.kernelW - 1
+    }
+
+    /// The algorithm for the input gradient of `g`: `implicitGemm` (a forward conv of dy with the
+    /// flipped, transposed weights) where that applies, unless a backward algorithm is forced,
+    /// which then computes it too; otherwise the backward choice.
+    public static func chooseInputGradient(for g: Conv2dGeometry) -> ConvAlgorithm {
+        let forced = override ?? environmentOverride
+        if let forced, forced != .implicitGemm, forced.applies(to: g, .backward) { return forced }
+        if inputGradientIsConvolution(g) { return .implicitGemm }
+        return choose(for: g, .backward)
     }
 
     /// The algorithm for `g` in `direction`: a forced one if it applies, else the default rule.
