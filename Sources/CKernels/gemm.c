@@ -76,6 +76,23 @@ void vk_pack_a(int isa, int trans_a, long m, long k, const float *a, long lda, f
     pack_a_block(trans_a, a, lda, 0, m, 0, k, mr, 1.0f, packed);
 }
 
+void vk_pack_a_flipped(int isa, long cout, long cin, long kh, long kw, const float *w, float *packed) {
+    const long mr = vk_gemm_mr(isa), kk = kh * kw, k = cout * kk;
+    for (long p = 0; p < cin; p += mr) {
+        long rows = cin - p < mr ? cin - p : mr;
+        float *d = packed + p * k;
+        for (long co = 0; co < cout; co++) {
+            const float *wc = w + (co * cin + p) * kk;  // w[co][p][0][0]
+            for (long t = 0; t < kk; t++) {
+                float *dk = d + (co * kk + t) * mr;
+                long i = 0;
+                for (; i < rows; i++) dk[i] = wc[i * kk + (kk - 1 - t)];
+                for (; i < mr; i++) dk[i] = 0.0f;
+            }
+        }
+    }
+}
+
 void vk_unpack_a(int isa, long m, long k, const float *packed, float *a, long lda) {
     long mr = vk_gemm_mr(isa);
     for (long i = 0; i < m; i++) {

@@ -52,6 +52,11 @@ size_t vk_packed_a_floats(int isa, long m, long k);
 /// panel p holds rows [p·MR, p·MR + MR) as k groups of MR floats (rows past m are zero).
 void vk_pack_a(int isa, int trans_a, long m, long k, const float *a, long lda, float *packed);
 
+/// Packs, as vk_pack_a does, the input-gradient weight of a stride-1 conv without building it: the
+/// matrix W' (Cin rows × Cout·kh·kw) with W'[ci][(co·kh + i)·kw + j] = w[co][ci][kh−1−i][kw−1−j],
+/// i.e. the weight transposed and its taps reversed (one group).
+void vk_pack_a_flipped(int isa, long cout, long cin, long kh, long kw, const float *w, float *packed);
+
 /// The inverse of vk_pack_a for a non-transposed A: writes the m×k matrix (leading dimension lda).
 void vk_unpack_a(int isa, long m, long k, const float *packed, float *a, long lda);
 

@@ -439,21 +439,11 @@ package enum Conv2dKernel {
     static func inputGradientAsConvolution(_ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                            _ dx: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
         let (cin, cout, kh, kw) = (g.inChannels, g.outChannels, g.kernelH, g.kernelW)
-        let kk = kh &* kw
-        let flipped = TensorStorage(uninitializedCount: cin &* cout &* kk)
-        let f = flipped.base
-        // Written in order (ci outer): each weight row of Cin·kk floats is read kk floats at a time.
-        for ci in 0..<cin {
-            for co in 0..<cout {
-                let src = w + (co &* cin &+ ci) &* kk, dst = f + (ci &* cout &+ co) &* kk
-                for t in 0..<kk { dst[kk &- 1 &- t] = src[t] }
-            }
-        }
         let transposed = Conv2dGeometry(batch: g.batch, inChannels: cout, height: g.outH, width: g.outW,
                                         outChannels: cin, kernelH: kh, kernelW: kw, strideH: 1, strideW: 1,
                                         padH: kh &- 1 &- g.padH, padW: kw &- 1 &- g.padW, dilationH: 1, dilationW: 1, groups: 1)
-        let packed = PackedConvWeights(UnsafePointer(f), shape: [cin, cout, kh, kw], groups: 1, isa: KernelISA.active)
+        let packed = PackedConvWeights(flippedTransposeOf: w, outChannels: cout, inChannels: cin, kernelH: kh, kernelW: kw,
+                                       isa: KernelISA.active)
         ImplicitGemmConv2d.forward(dy, packed: packed, bias: nil, residual: nil, activation: .none, dx, transposed)
-        withExtendedLifetime(flipped) {}
     }
 }

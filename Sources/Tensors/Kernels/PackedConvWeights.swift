@@ -33,6 +33,21 @@ public final class PackedConvWeights: @unchecked Sendable {
         }
     }
 
+    /// The input-gradient weight of a stride-1 conv with weight `weight` (Cout × Cin × kh × kw, one
+    /// group): its transpose with the taps reversed, shape [Cin, Cout, kh, kw], packed straight from
+    /// `weight` for `isa`.
+    package init(flippedTransposeOf weight: UnsafePointer<Float>, outChannels cout: Int, inChannels cin: Int,
+                 kernelH kh: Int, kernelW kw: Int, isa: KernelISA) {
+        self.shape = [cin, cout, kh, kw]
+        self.isa = isa
+        self.outChannels = cin
+        self.groups = 1
+        self.kPerGroup = cout &* kh &* kw
+        groupStride = Int(vk_packed_a_floats(isa.code, cin, kPerGroup))
+        storage = TensorStorage(uninitializedCount: groupStride)
+        vk_pack_a_flipped(isa.code, cout, cin, kh, kw, weight, storage.base)
+    }
+
     /// Packs a weight tensor of shape [Cout, Cin/groups, kh, kw] for `isa`.
     public static func pack(_ weight: Tensor, groups: Int, isa: KernelISA = .active) -> PackedConvWeights {
         let shape = weight.shape
