@@ -32,4 +32,21 @@ import Testing
         let bad = try VisionProcess.run(["bench", "machine", "--seconds", "0"], visionHome: home)
         #expect(bad.status != 0 && bad.stderr.contains("--seconds"), "\(bad.stderr)")
     }
+
+    @Test func isaComesFromTheEnvironment() throws {
+        let home = CLIFixture.home("bench-machine-isa")
+        let arguments = ["bench", "machine", "--json", "--seconds", "0.002", "--repeats", "1"]
+        func report(_ environment: [String: String]) throws -> (isa: String, supported: [String], stderr: String) {
+            let result = try VisionProcess.run(arguments, visionHome: home, environment: environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            let object = try #require(try CLIFixture.parseLines(result.stdout).first, "no JSON in: \(result.stdout)")
+            return (try #require(object["isa"] as? String), try #require(object["supportedISAs"] as? [String]), result.stderr)
+        }
+        let portable = try report(["VISION_ISA": "portable"])
+        #expect(portable.isa == "portable" && portable.stderr.isEmpty, "\(portable)")
+        // An unknown path is reported and the best one kept.
+        let bogus = try report(["VISION_ISA": "sse9"])
+        #expect(bogus.isa == bogus.supported.last, "\(bogus)")
+        #expect(bogus.stderr.contains("VISION_ISA=sse9"), "\(bogus.stderr)")
+    }
 }

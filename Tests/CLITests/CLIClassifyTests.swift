@@ -15,7 +15,7 @@ enum VisionProcess {
         Bundle.main.executableURL!.deletingLastPathComponent().appendingPathComponent("vision")
     }
 
-    static func run(_ arguments: [String], visionHome: String) throws -> Result {
+    static func run(_ arguments: [String], visionHome: String, environment extra: [String: String] = [:]) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             Issue.record("the vision binary is not at \(binary.path); `swift build` the package before testing")
             throw CLIFixture.Missing()
@@ -32,6 +32,7 @@ enum VisionProcess {
         process.currentDirectoryURL = repositoryRoot
         var environment = ProcessInfo.processInfo.environment
         environment["VISION_HOME"] = visionHome
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
