@@ -70,35 +70,51 @@ size_t vk_packed_a_floats(int isa, long m, long k) {
     return (size_t)((m + mr - 1) / mr * mr) * (size_t)k;
 }
 
-void vk_pack_a(int isa, int trans_a, long m, long k, const float *a, long lda, float *packed) {
-    int mr = vk_gemm_mr(isa);
-    // One block of all rows and all of k: panel p at packed + p·MR·k, k groups of MR floats.
-    pack_a_block(trans_a, a, lda, 0, m, 0, k, mr, 1.0f, packed);
-}
-
-void vk_pack_a_flipped(int isa, long cout, long cin, long kh, long kw, const float *w, float *packed) {
-    const long mr = vk_gemm_mr(isa), kk = kh * kw, k = cout * kk;
-    for (long p = 0; p < cin; p += mr) {
-        long rows = cin - p < mr ? cin - p : mr;
-        float *d = packed + p * k;
-        for (long co = 0; co < cout; co++) {
-            const float *wc = w + (co * cin + p) * kk;  // w[co][p][0][0]
-            for (long t = 0; t < kk; t++) {
-                float *dk = d + (co * kk + t) * mr;
+void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float *a, long lda, long cout, long kh,
+                              long kw, float *packed, long row0, long row1) {
+    const int mr = vk_gemm_mr(isa);
+    const long mpad = (m + mr - 1) / mr * mr, kcb = vk_conv_k_block(k), kk = kh * kw;
+    if (row1 > m) row1 = m;
+    for (long k0 = 0; k0 < k; k0 += kcb) {
+        long kc = k - k0 < kcb ? k - k0 : kcb;
+        if (!flipped) {
+            pack_a_block(0, a, lda, row0, row1 - row0, k0, kc, mr, 1.0f, packed + k0 * mpad + row0 * kc);
+            continue;
+        }
+        // Row ci of W' is w[·][ci] transposed with reversed taps: W'[ci][co·kk + t] = w[co][ci][kk − 1 − t].
+        for (long p = row0; p < row1; p += mr) {
+            long rows = row1 - p < mr ? row1 - p : mr;
+            float *d = packed + k0 * mpad + p * kc;
+            for (long q = 0; q < kc; q++) {
+                long kq = k0 + q, co = kq / kk, t = kq - co * kk;
+                const float *wc = a + (co * m + p) * kk + (kk - 1 - t);  // w[co][p][reversed tap t]
+                float *dk = d + q * mr;
                 long i = 0;
-                for (; i < rows; i++) dk[i] = wc[i * kk + (kk - 1 - t)];
+                for (; i < rows; i++) dk[i] = wc[i * kk];
                 for (; i < mr; i++) dk[i] = 0.0f;
             }
         }
     }
+    (void)cout;
 }
 
-void vk_unpack_a(int isa, long m, long k, const float *packed, float *a, long lda) {
-    long mr = vk_gemm_mr(isa);
-    for (long i = 0; i < m; i++) {
-        const float *panel = packed + (i / mr) * mr * k + (i % mr);
-        float *row = a + i * lda;
-        for (long q = 0; q < k; q++) row[q] = panel[q * mr];
+void vk_pack_conv_weights(int isa, long m, long k, const float *a, long lda, float *packed) {
+    vk_pack_conv_weight_rows(isa, 0, m, k, a, lda, 0, 1, 1, packed, 0, m);
+}
+
+void vk_pack_conv_weights_flipped(int isa, long cout, long cin, long kh, long kw, const float *w, float *packed) {
+    vk_pack_conv_weight_rows(isa, 1, cin, cout * kh * kw, w, 0, cout, kh, kw, packed, 0, cin);
+}
+
+void vk_unpack_conv_weights(int isa, long m, long k, const float *packed, float *a, long lda) {
+    const long mr = vk_gemm_mr(isa), mpad = (m + mr - 1) / mr * mr, kcb = vk_conv_k_block(k);
+    for (long k0 = 0; k0 < k; k0 += kcb) {
+        long kc = k - k0 < kcb ? k - k0 : kcb;
+        for (long i = 0; i < m; i++) {
+            const float *panel = packed + k0 * mpad + (i / mr) * mr * kc + (i % mr);
+            float *row = a + i * lda + k0;
+            for (long q = 0; q < kc; q++) row[q] = panel[q * mr];
+        }
     }
 }
 

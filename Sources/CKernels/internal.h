@@ -80,6 +80,11 @@ float *vk_workspace(int slot, size_t floats);
 void vk_store_tile_scalar(const float *tmp, long ld, float *c, long ldc, int mr, int nr, int accumulate,
                           const float *bias, const float *residual, long ldr, int activation);
 
+/// The conv's K block length for K = k (vk_conv2d_forward and the weight packing agree on it).
+enum { VK_CONV_KC_MAX = 256 };
+static inline long vk_balanced_kc(long k, long max_kc);
+static inline long vk_conv_k_block(long k) { return vk_balanced_kc(k, VK_CONV_KC_MAX); }
+
 /// K-block length: k split into equal blocks of at most `max_kc`.
 static inline long vk_balanced_kc(long k, long max_kc) {
     long blocks = (k + max_kc - 1) / max_kc;

@@ -45,20 +45,28 @@ void vk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float a
               const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
               const vk_epilogue *epilogue);
 
-/// Floats `vk_pack_a` writes for an m×k A: m rounded up to MR, times k.
+/// Floats a packed conv weight of m rows × k takes: m rounded up to MR, times k.
 size_t vk_packed_a_floats(int isa, long m, long k);
 
-/// Packs A (m×k, row-major with leading dimension lda; k×m when `trans_a`) into `isa`'s panels:
-/// panel p holds rows [p·MR, p·MR + MR) as k groups of MR floats (rows past m are zero).
-void vk_pack_a(int isa, int trans_a, long m, long k, const float *a, long lda, float *packed);
+/// Packs a conv weight (m = Cout/g rows × k = Cin/g·kh·kw, row-major with leading dimension lda)
+/// into the layout vk_conv2d_forward reads: K blocks of the conv's block length kc, each holding
+/// every MR-row panel of its kc columns (kc groups of MR floats, rows past m zero), so the panels
+/// one K block uses are contiguous.
+void vk_pack_conv_weights(int isa, long m, long k, const float *a, long lda, float *packed);
 
-/// Packs, as vk_pack_a does, the input-gradient weight of a stride-1 conv without building it: the
-/// matrix W' (Cin rows × Cout·kh·kw) with W'[ci][(co·kh + i)·kw + j] = w[co][ci][kh−1−i][kw−1−j],
-/// i.e. the weight transposed and its taps reversed (one group).
-void vk_pack_a_flipped(int isa, long cout, long cin, long kh, long kw, const float *w, float *packed);
+/// The part of vk_pack_conv_weights (or, with `flipped`, of vk_pack_conv_weights_flipped, where m =
+/// cin and `a` is w) for rows [row0, row1), row0 a multiple of MR: threads pack disjoint row ranges.
+/// For the flipped form `cout`, `kh`, `kw` describe w; otherwise they are ignored (k and lda apply).
+void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float *a, long lda, long cout, long kh,
+                              long kw, float *packed, long row0, long row1);
 
-/// The inverse of vk_pack_a for a non-transposed A: writes the m×k matrix (leading dimension lda).
-void vk_unpack_a(int isa, long m, long k, const float *packed, float *a, long lda);
+/// Packs, as vk_pack_conv_weights does, the input-gradient weight of a stride-1 conv without
+/// building it: the matrix W' (Cin rows × Cout·kh·kw) with W'[ci][(co·kh + i)·kw + j] =
+/// w[co][ci][kh−1−i][kw−1−j], i.e. the weight transposed and its taps reversed (one group).
+void vk_pack_conv_weights_flipped(int isa, long cout, long cin, long kh, long kw, const float *w, float *packed);
+
+/// The inverse of vk_pack_conv_weights: writes the m×k matrix (leading dimension lda).
+void vk_unpack_conv_weights(int isa, long m, long k, const float *packed, float *a, long lda);
 
 /// A conv2d's shapes (NCHW input, Cout × Cin/groups × kh × kw weight).
 typedef struct {
@@ -72,7 +80,7 @@ typedef struct {
 /// multiple of MR, channels counted inside the group) for output columns [col0, col1) of the
 /// flattened (image, output pixel) index, i.e. y[n][group·Cout/g + m][p] for column n·OH·OW + p.
 /// The im2col gather happens while packing each K × NR panel of B (no column buffer);
-/// `packed_w` is `vk_pack_a` of the group's weights (Cout/g × Cin/g·kh·kw). The epilogue (bias,
+/// `packed_w` is `vk_pack_conv_weights` of the group's weights (Cout/g × Cin/g·kh·kw). The epilogue (bias,
 /// residual with y's layout, activation) is applied as each tile is stored for the last time.
 void vk_conv2d_forward(int isa, const vk_conv_geometry *g, long group, const float *x, const float *packed_w,
                        long m0, long m1, long col0, long col1, float *y, const vk_epilogue *epilogue);

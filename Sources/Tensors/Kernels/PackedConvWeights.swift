@@ -27,9 +27,9 @@ public final class PackedConvWeights: @unchecked Sendable {
         let coutG = outChannels / groups
         groupStride = Int(vk_packed_a_floats(isa.code, coutG, kPerGroup))
         storage = TensorStorage(uninitializedCount: groupStride &* groups)
-        for grp in 0..<groups {
-            vk_pack_a(isa.code, 0, coutG, kPerGroup, weight + grp &* coutG &* kPerGroup, kPerGroup,
-                      storage.base + grp &* groupStride)
+        let (base, stride, k) = (storage.base, groupStride, kPerGroup)
+        Self.packRows(coutG, groups: groups, k: k, isa: isa) { grp, row0, row1 in
+            vk_pack_conv_weight_rows(isa.code, 0, coutG, k, weight + grp &* coutG &* k, k, 0, 1, 1, base + grp &* stride, row0, row1)
         }
     }
 
@@ -45,7 +45,25 @@ public final class PackedConvWeights: @unchecked Sendable {
         self.kPerGroup = cout &* kh &* kw
         groupStride = Int(vk_packed_a_floats(isa.code, cin, kPerGroup))
         storage = TensorStorage(uninitializedCount: groupStride)
-        vk_pack_a_flipped(isa.code, cout, cin, kh, kw, weight, storage.base)
+        let base = storage.base
+        Self.packRows(cin, groups: 1, k: kPerGroup, isa: isa) { _, row0, row1 in
+            vk_pack_conv_weight_rows(isa.code, 1, cin, cout &* kh &* kw, weight, 0, cout, kh, kw, base, row0, row1)
+        }
+    }
+
+    /// Calls `pack(group, row0, row1)` over every group's rows in ranges of whole MR-row panels, in
+    /// parallel when the weight is large (packing is a strided copy: ~1 ns a float on one thread).
+    private static func packRows(_ rows: Int, groups: Int, k: Int, isa: KernelISA, _ pack: (Int, Int, Int) -> Void) {
+        let mr = isa.gemmTile.rows
+        let panels = (rows + mr - 1) / mr
+        let items = groups &* panels
+        nonisolated(unsafe) let body = pack
+        Threading.parallelFor(items, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(mr &* k, 1))) { i0, i1 in
+            for item in i0..<i1 {
+                let grp = item / panels, panel = item &- grp &* panels
+                body(grp, panel &* mr, Swift.min(rows, (panel &+ 1) &* mr))
+            }
+        }
     }
 
     /// Packs a weight tensor of shape [Cout, Cin/groups, kh, kw] for `isa`.
@@ -61,7 +79,7 @@ public final class PackedConvWeights: @unchecked Sendable {
         let weight = Tensor(uninitializedShape: shape)
         let coutG = outChannels / groups
         for grp in 0..<groups {
-            vk_unpack_a(isa.code, coutG, kPerGroup, panels(group: grp), weight.storage.base + grp &* coutG &* kPerGroup, kPerGroup)
+            vk_unpack_conv_weights(isa.code, coutG, kPerGroup, panels(group: grp), weight.storage.base + grp &* coutG &* kPerGroup, kPerGroup)
         }
         return weight
     }
