@@ -102,6 +102,9 @@ public struct LoadedModel {
         }
         // Evaluation mode with BN folded into the convs and every conv's weights packed once.
         module.foldBatchNormsForInference()
+        // The state dict's tensors and the folding's temporaries went back to the tensor cache, which
+        // would keep them resident (a resnet18's weights twice over): hand them back to the system.
+        CachingAllocator.shared.emptyCache()
         let names = metadata.classNames.flatMap { $0.count == numClasses ? $0 : nil }
             ?? (numClasses == Zoo.imagenetCategories.count ? Zoo.imagenetCategories : [])
         let preset = spec?.preprocessing
