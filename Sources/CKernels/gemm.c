@@ -70,8 +70,8 @@ size_t vk_packed_a_floats(int isa, long m, long k) {
     return (size_t)((m + mr - 1) / mr * mr) * (size_t)k;
 }
 
-void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float *a, long lda, long cout, long kh,
-                              long kw, float *packed, long row0, long row1) {
+void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float *a, long lda, long kh, long kw,
+                              float *packed, long row0, long row1) {
     const int mr = vk_gemm_mr(isa);
     const long mpad = (m + mr - 1) / mr * mr, kcb = vk_conv_k_block(k), kk = kh * kw;
     if (row1 > m) row1 = m;
@@ -95,15 +95,14 @@ void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float 
             }
         }
     }
-    (void)cout;
 }
 
 void vk_pack_conv_weights(int isa, long m, long k, const float *a, long lda, float *packed) {
-    vk_pack_conv_weight_rows(isa, 0, m, k, a, lda, 0, 1, 1, packed, 0, m);
+    vk_pack_conv_weight_rows(isa, 0, m, k, a, lda, 1, 1, packed, 0, m);
 }
 
 void vk_pack_conv_weights_flipped(int isa, long cout, long cin, long kh, long kw, const float *w, float *packed) {
-    vk_pack_conv_weight_rows(isa, 1, cin, cout * kh * kw, w, 0, cout, kh, kw, packed, 0, cin);
+    vk_pack_conv_weight_rows(isa, 1, cin, cout * kh * kw, w, 0, kh, kw, packed, 0, cin);
 }
 
 void vk_unpack_conv_weights(int isa, long m, long k, const float *packed, float *a, long lda) {

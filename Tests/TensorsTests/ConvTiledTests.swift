@@ -7,6 +7,8 @@
 // Conv2dKernel's plain loop when its private gradient copies would take over half the workspace.
 // With one thread, VISION_CONV_TILED=0 or VISION_OPENBLAS_POOL=1 they all take that plain loop.
 // Batches of small outputs go through Kernels/BatchedConv2d.swift (several images per GEMM) either way.
+// The forward pass takes the implicit GEMM (ConvAlgorithm's default) and so does the input gradient
+// of stride-1 convs; ConvAlgorithmTests forces each algorithm in turn.
 
 import Testing
 import Tensors

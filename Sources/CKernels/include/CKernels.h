@@ -55,10 +55,10 @@ size_t vk_packed_a_floats(int isa, long m, long k);
 void vk_pack_conv_weights(int isa, long m, long k, const float *a, long lda, float *packed);
 
 /// The part of vk_pack_conv_weights (or, with `flipped`, of vk_pack_conv_weights_flipped, where m =
-/// cin and `a` is w) for rows [row0, row1), row0 a multiple of MR: threads pack disjoint row ranges.
-/// For the flipped form `cout`, `kh`, `kw` describe w; otherwise they are ignored (k and lda apply).
-void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float *a, long lda, long cout, long kh,
-                              long kw, float *packed, long row0, long row1);
+/// cin, k = cout·kh·kw and `a` is w) for rows [row0, row1), row0 a multiple of MR: threads pack
+/// disjoint row ranges. `kh`, `kw` describe w's taps in the flipped form; otherwise they are ignored.
+void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float *a, long lda, long kh, long kw,
+                              float *packed, long row0, long row1);
 
 /// Packs, as vk_pack_conv_weights does, the input-gradient weight of a stride-1 conv without
 /// building it: the matrix W' (Cin rows × Cout·kh·kw) with W'[ci][(co·kh + i)·kw + j] =

@@ -39,8 +39,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     public static let environmentOverride: ConvAlgorithm? = {
         guard let name = ProcessInfo.processInfo.environment["VISION_CONV_ALGO"], !name.isEmpty else { return nil }
         guard let algorithm = ConvAlgorithm(rawValue: name.lowercased()) else {
-            FileHandle.standardError.write(Data(
-                "warning: VISION_CONV_ALGO=\(name) is not one of \(allCases.map(\.rawValue).joined(separator: ", ")); ignored\n".utf8))
+            KernelISA.warn("VISION_CONV_ALGO=\(name) is not one of \(allCases.map(\.rawValue).joined(separator: ", ")); ignored")
             return nil
         }
         return algorithm

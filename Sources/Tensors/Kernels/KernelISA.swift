@@ -81,7 +81,8 @@ public enum KernelISA: String, CaseIterable, Sendable, CustomStringConvertible {
     /// Whether plain GEMMs go to OpenBLAS (VISION_GEMM=openblas) instead of our kernels.
     public static let gemmUsesOpenBLAS = ProcessInfo.processInfo.environment["VISION_GEMM"]?.lowercased() == "openblas"
 
-    private static func warn(_ message: String) {
+    /// Prints `warning: message` on standard error (the kernels' environment settings).
+    static func warn(_ message: String) {
         FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
     }
 }

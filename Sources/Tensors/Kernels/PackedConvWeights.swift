@@ -29,7 +29,7 @@ public final class PackedConvWeights: @unchecked Sendable {
         storage = TensorStorage(uninitializedCount: groupStride &* groups)
         let (base, stride, k) = (storage.base, groupStride, kPerGroup)
         Self.packRows(coutG, groups: groups, k: k, isa: isa) { grp, row0, row1 in
-            vk_pack_conv_weight_rows(isa.code, 0, coutG, k, weight + grp &* coutG &* k, k, 0, 1, 1, base + grp &* stride, row0, row1)
+            vk_pack_conv_weight_rows(isa.code, 0, coutG, k, weight + grp &* coutG &* k, k, 1, 1, base + grp &* stride, row0, row1)
         }
     }
 
@@ -47,7 +47,7 @@ public final class PackedConvWeights: @unchecked Sendable {
         storage = TensorStorage(uninitializedCount: groupStride)
         let base = storage.base
         Self.packRows(cin, groups: 1, k: kPerGroup, isa: isa) { _, row0, row1 in
-            vk_pack_conv_weight_rows(isa.code, 1, cin, cout &* kh &* kw, weight, 0, cout, kh, kw, base, row0, row1)
+            vk_pack_conv_weight_rows(isa.code, 1, cin, cout &* kh &* kw, weight, 0, kh, kw, base, row0, row1)
         }
     }
 

@@ -1,5 +1,6 @@
-// conv2d by im2col + GEMM with one pipeline per thread (the "tiled" path; stride-2 convs, 7×7
-// conv1, 1×1/2 downsamples, narrow stride-1 convs: whatever is neither pointwise nor shifted).
+// conv2d by im2col + GEMM with one pipeline per thread (the "tiled" path: the default backward with
+// more than one thread for what is not a batch of small maps; forward only when forced, see
+// ConvAlgorithm).
 //
 // Design. The plain path (Conv2dKernel) runs a parallel im2col over the whole column matrix, then
 // one two-thread OpenBLAS GEMM reading it back: two fork/joins, and OpenBLAS reaches only ~65% of
@@ -15,8 +16,8 @@
 // Backward: the same items; weight gradients go to private copies (thread 0: dw itself) summed
 // at the end, or to disjoint rows in the channel-block mode; input gradients are split by input
 // channels (disjoint memory), or, for conv1's 3 channels, by items into private copies of dx.
-// Why it is the default: OpenBLAS runs single-threaded in this process (see Parallel.swift), so
-// no OpenBLAS worker spins between calls and both cores do whole pipelines. (With OpenBLAS's own
+// Why per-thread pipelines: GEMMs run single-threaded in this process (see Parallel.swift), so no
+// GEMM worker spins between calls and both cores do whole pipelines. (With OpenBLAS's own
 // two-thread pool, its worker spun in sched_yield for ~0.1 s after each call and this path lost:
 // conv1 4.4–5.0 ms against 2.5–3.6 ms for the plain path.) VISION_CONV_TILED=0 turns it off.
 // Threads: GEMMs here are called inside parallel loop bodies, where `sgemm` runs on its caller.

@@ -45,12 +45,7 @@ extension Tensor {
             try conv2dGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding,
                                dilation: dilation, groups: groups)
         }
-        if let bias, bias.shape != [g.outChannels] {
-            trap("conv2d: bias \(describe(bias.shape)) does not match \(g.outChannels) output channels")
-        }
-        if let residual, residual.shape != [g.batch, g.outChannels, g.outH, g.outW] {
-            trap("conv2d: residual \(describe(residual.shape)) does not match the output [\(g.batch), \(g.outChannels), \(g.outH), \(g.outW)]")
-        }
+        checkEpilogueShapes(g, bias: bias, residual: residual)
         let fusedInputs = [input, weight] + (bias.map { [$0] } ?? []) + (residual.map { [$0] } ?? [])
         if residual != nil || activation != .none, fusedInputs.contains(where: { shouldRecord($0) }) {
             var out = conv2d(input, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
@@ -111,12 +106,7 @@ extension Tensor {
             return conv2d(input, weight: packed.unpacked(), bias: bias, stride: stride, padding: padding, dilation: dilation,
                           groups: packed.groups, residual: residual, activation: activation, packed: packed)
         }
-        if let bias, bias.shape != [g.outChannels] {
-            trap("conv2d: bias \(describe(bias.shape)) does not match \(g.outChannels) output channels")
-        }
-        if let residual, residual.shape != [g.batch, g.outChannels, g.outH, g.outW] {
-            trap("conv2d: residual \(describe(residual.shape)) does not match the output [\(g.batch), \(g.outChannels), \(g.outH), \(g.outW)]")
-        }
+        checkEpilogueShapes(g, bias: bias, residual: residual)
         let weights = packed.packed(for: KernelISA.active)
         let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         input.withUnsafeBufferPointer { x in
@@ -129,6 +119,16 @@ extension Tensor {
         }
         return out
     }
+}
+
+/// Traps unless `bias` is [Cout] and `residual` has the output's shape.
+private func checkEpilogueShapes(_ g: Conv2dGeometry, bias: Tensor?, residual: Tensor?) {
+        if let bias, bias.shape != [g.outChannels] {
+            trap("conv2d: bias \(describe(bias.shape)) does not match \(g.outChannels) output channels")
+        }
+        if let residual, residual.shape != [g.batch, g.outChannels, g.outH, g.outW] {
+            trap("conv2d: residual \(describe(residual.shape)) does not match the output [\(g.batch), \(g.outChannels), \(g.outH), \(g.outW)]")
+        }
 }
 
 /// Calls `body` with the tensor's first element, or nil for no tensor.
