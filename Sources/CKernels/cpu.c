@@ -36,7 +36,15 @@ static int x86_supports(int isa) {
 int vk_isa_supported(int isa) {
     if (isa == VK_ISA_PORTABLE) return 1;
 #if defined(__x86_64__)
-    return x86_supports(isa);
+    // cpuid is a VM exit under a hypervisor (microseconds), and every kernel entry asks: the answer
+    // is cached per ISA (0 unknown, 1 no, 2 yes; racing first calls store the same value).
+    static int cached[3];
+    if (isa < 0 || isa > VK_ISA_AVX512) return 0;
+    int known = __atomic_load_n(&cached[isa], __ATOMIC_RELAXED);
+    if (known) return known == 2;
+    int yes = x86_supports(isa);
+    __atomic_store_n(&cached[isa], yes ? 2 : 1, __ATOMIC_RELAXED);
+    return yes;
 #else
     return 0;
 #endif

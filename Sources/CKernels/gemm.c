@@ -85,13 +85,14 @@ void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float 
         for (long p = row0; p < row1; p += mr) {
             long rows = row1 - p < mr ? row1 - p : mr;
             float *d = packed + k0 * mpad + p * kc;
+            long co = k0 / kk, t = k0 - co * kk;  // stepped along q: no division per K column
             for (long q = 0; q < kc; q++) {
-                long kq = k0 + q, co = kq / kk, t = kq - co * kk;
                 const float *wc = a + (co * m + p) * kk + (kk - 1 - t);  // w[co][p][reversed tap t]
                 float *dk = d + q * mr;
                 long i = 0;
                 for (; i < rows; i++) dk[i] = wc[i * kk];
                 for (; i < mr; i++) dk[i] = 0.0f;
+                if (++t == kk) { t = 0; co++; }
             }
         }
     }

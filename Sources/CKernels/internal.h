@@ -20,11 +20,16 @@ typedef struct {
 typedef void (*vk_gather_fn)(const vk_conv_geometry *g, long group, const float *x, const vk_conv_run *runs,
                              int count, long k0, long kc, int nr, float *dst);
 
-/// An ISA's GEMM micro-kernel, its tile, and its conv gather.
+/// Transposes the NR × NR square `src` (row stride NR) into rows [0, rows) of `dst` (row stride
+/// NR): dst[t·NR + j] = src[j·NR + t]. The weight gradient turns gathered K rows into B panels with it.
+typedef void (*vk_transpose_fn)(const float *src, float *dst, int rows);
+
+/// An ISA's GEMM micro-kernel, its tile, its conv gather and its square transpose.
 typedef struct {
     int mr, nr;
     vk_tile_fn tile;
     vk_gather_fn gather;
+    vk_transpose_fn transpose;
 } vk_impl;
 
 /// The conv gather in plain C (any ISA).

@@ -116,7 +116,42 @@ static void gather_avx2(const vk_conv_geometry *g, long group, const float *x, c
     }
 }
 
-const vk_impl vk_impl_avx2 = {MR, NR, tile_avx2, gather_avx2};
+/// dst[t·ldd + j] = src[j·lds + t] for t < rows (≤ 8), j < 8: one 8 × 8 block in registers.
+static inline void transpose8(const float *src, long lds, float *dst, long ldd, int rows) {
+    __m256 r[8], t[8];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * lds);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i += 4) {  // r[i + q]: lane L holds column 4L + q of rows i..i+3
+        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+#pragma clang loop unroll(full)
+    for (int q = 0; q < 4; q++) {
+        t[q] = _mm256_permute2f128_ps(r[q], r[4 + q], 0x20);      // column q
+        t[4 + q] = _mm256_permute2f128_ps(r[q], r[4 + q], 0x31);  // column 4 + q
+    }
+    for (int i = 0; i < rows; i++) _mm256_storeu_ps(dst + i * ldd, t[i]);
+}
+
+/// The NR × NR square `src` (row stride NR) transposed into rows [0, rows) of `dst` (row stride NR).
+static void transpose_avx2(const float *src, float *dst, int rows) {
+    transpose8(src, NR, dst, NR, rows < 8 ? rows : 8);
+    transpose8(src + 8 * NR, NR, dst + 8, NR, rows < 8 ? rows : 8);
+    if (rows > 8) {
+        transpose8(src + 8, NR, dst + 8 * NR, NR, rows - 8);
+        transpose8(src + 8 * NR + 8, NR, dst + 8 * NR + 8, NR, rows - 8);
+    }
+}
+
+const vk_impl vk_impl_avx2 = {MR, NR, tile_avx2, gather_avx2, transpose_avx2};
 
 double vk_fma_avx2(long iterations) {
     __m256 acc[12];

@@ -113,7 +113,47 @@ static void gather_avx512(const vk_conv_geometry *g, long group, const float *x,
     }
 }
 
-const vk_impl vk_impl_avx512 = {MR, NR, tile_avx512, gather_avx512};
+/// dst[t·ldd + j] = src[j·lds + t] for t < rows (≤ 16), j < 16: one 16 × 16 block in registers
+/// (unpack pairs, then 4 × 4 within 128-bit lanes, then across lanes).
+static inline void transpose16(const float *src, long lds, float *dst, long ldd, int rows) {
+    __m512 r[16], t[16];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * lds);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 16; i += 4) {  // r[i + q]: lane L holds column 4L + q of rows i..i+3
+        r[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+#pragma clang loop unroll(full)
+    for (int q = 0; q < 4; q++) {
+        __m512 a = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88), b = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xDD);
+        __m512 c = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88), d = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xDD);
+        t[q] = _mm512_shuffle_f32x4(a, c, 0x88);       // column q
+        t[8 + q] = _mm512_shuffle_f32x4(a, c, 0xDD);   // column 8 + q
+        t[4 + q] = _mm512_shuffle_f32x4(b, d, 0x88);   // column 4 + q
+        t[12 + q] = _mm512_shuffle_f32x4(b, d, 0xDD);  // column 12 + q
+    }
+    for (int i = 0; i < rows; i++) _mm512_storeu_ps(dst + i * ldd, t[i]);
+}
+
+/// The NR × NR square `src` (row stride NR) transposed into rows [0, rows) of `dst` (row stride NR).
+static void transpose_avx512(const float *src, float *dst, int rows) {
+    transpose16(src, NR, dst, NR, rows < 16 ? rows : 16);
+    transpose16(src + 16 * NR, NR, dst + 16, NR, rows < 16 ? rows : 16);
+    if (rows > 16) {
+        transpose16(src + 16, NR, dst + 16 * NR, NR, rows - 16);
+        transpose16(src + 16 * NR + 16, NR, dst + 16 * NR + 16, NR, rows - 16);
+    }
+}
+
+const vk_impl vk_impl_avx512 = {MR, NR, tile_avx512, gather_avx512, transpose_avx512};
 
 double vk_fma_avx512(long iterations) {
     __m512 acc[24];

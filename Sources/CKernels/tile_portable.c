@@ -40,7 +40,13 @@ static void tile_portable(long kc, const float *restrict a, const float *restric
     vk_store_tile_scalar(&acc[0][0], NR, c, ldc, mr, nr, accumulate, bias, residual, ldr, activation);
 }
 
-const vk_impl vk_impl_portable = {MR, NR, tile_portable, vk_gather_portable};
+/// The NR × NR square `src` (row stride NR) transposed into rows [0, rows) of `dst` (row stride NR).
+static void transpose_portable(const float *src, float *dst, int rows) {
+    for (int t = 0; t < rows; t++)
+        for (int j = 0; j < NR; j++) dst[t * NR + j] = src[j * NR + t];
+}
+
+const vk_impl vk_impl_portable = {MR, NR, tile_portable, vk_gather_portable, transpose_portable};
 
 double vk_fma_portable(long iterations) {
     float acc[8][4];

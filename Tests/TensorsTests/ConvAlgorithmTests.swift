@@ -66,8 +66,9 @@ import TestSupport
         }
     }
 
-    /// The algorithms with a backward pass; `implicitGemm` forced there computes the input gradient
-    /// of stride-1 convs as a forward conv of dy (the weight gradient takes the default rule).
+    /// The algorithms with a backward pass; `implicitGemm` forced there (as by default) computes the
+    /// input gradient of stride-1 convs as a forward conv of dy and the weight gradient of ungrouped
+    /// convs with the gather-and-transpose kernel; the rest takes the default backward rule.
     static let backwardAlgorithms: [ConvAlgorithm] = [.im2col, .tiled, .batched, .implicitGemm]
 
     @Test(arguments: isas, backwardAlgorithms)
@@ -81,7 +82,10 @@ import TestSupport
                     let inputGradient = ConvAlgorithm.chooseInputGradient(for: g)
                     #expect(inputGradient == (algorithm.applies(to: g, .backward) ? algorithm
                         : ConvAlgorithm.inputGradientIsConvolution(g) ? .implicitGemm : chosen))
-                    try ConvTiledTests.checkBackward(c, seed: 32, label: "\(isa) dW \(chosen) dX \(inputGradient)")
+                    let weightGradient = ConvAlgorithm.chooseWeightGradient(for: g)
+                    #expect(weightGradient == (algorithm.applies(to: g, .backward) ? algorithm
+                        : g.groups == 1 ? .implicitGemm : chosen))
+                    try ConvTiledTests.checkBackward(c, seed: 32, label: "\(isa) dW \(weightGradient) dX \(inputGradient)")
                 }
             }
         }

@@ -85,4 +85,12 @@ typedef struct {
 void vk_conv2d_forward(int isa, const vk_conv_geometry *g, long group, const float *x, const float *packed_w,
                        long m0, long m1, long col0, long col1, float *y, const vk_epilogue *epilogue);
 
+/// Implicit-GEMM conv2d weight gradient, one thread: dw[m][k] += Σ over every output column l of
+/// dy[m][l] · col[k][l] for output channels [m0, m1) of group `group` (m0 a multiple of MR, counted
+/// inside the group) and taps [k0, k1) (k0 a multiple of NR) of K = Cin/g·kh·kw, where col is the
+/// conv's im2col matrix of `x` (never built: gathered and transposed into B panels). `dw` is the
+/// group's Cout/g × K block (row stride K); `dy` has the conv's output layout (N × Cout × OH × OW).
+void vk_conv2d_weight_grad(int isa, const vk_conv_geometry *g, long group, const float *x, const float *dy,
+                           float *dw, long m0, long m1, long k0, long k1);
+
 #endif

@@ -372,12 +372,17 @@ package enum Conv2dKernel {
     package static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                 dx dxRequested: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 db: UnsafeMutablePointer<Float>?, _ g: Conv2dGeometry) {
-        var dx = dxRequested
+        var dx = dxRequested, dw = dw, db = db
         if let target = dx, ConvAlgorithm.chooseInputGradient(for: g) == .implicitGemm {
             inputGradientAsConvolution(w, dy, target, g)
             dx = nil
-            guard dw != nil || db != nil else { return }
         }
+        if let target = dw, ConvAlgorithm.chooseWeightGradient(for: g) == .implicitGemm {
+            ImplicitGemmWeightGradient.accumulate(x, dy, dw: target, db: db, g)
+            dw = nil
+            db = nil
+        }
+        guard dx != nil || dw != nil || db != nil else { return }
         switch ConvAlgorithm.choose(for: g, .backward) {
         case .batched: return BatchedConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g)
         case .tiled: if TiledConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) { return }

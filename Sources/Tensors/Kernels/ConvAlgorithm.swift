@@ -9,9 +9,10 @@
 //
 // Forward: implicit GEMM on our kernels for every shape (the gather fused into B packing, fused
 // epilogue). Input gradient of stride-1 convs: the same implicit GEMM on dy with the flipped,
-// transposed weights (`chooseInputGradient`). Weight gradients (and the other input gradients):
-// im2col + GEMM pipelines on our GEMM: batched for small maps of a batch, tiled per thread with more
-// than one thread, else plain.
+// transposed weights (`chooseInputGradient`). Weight gradients of ungrouped convs: the implicit
+// GEMM's weight-gradient form (`chooseWeightGradient`). The other gradients (strided convs' input
+// gradient, grouped convs' weight gradient): im2col + GEMM pipelines on our GEMM: batched for small
+// maps of a batch, tiled per thread with more than one thread, else plain.
 
 import Foundation
 
@@ -70,6 +71,17 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         let forced = override ?? environmentOverride
         if let forced, forced != .implicitGemm, forced.applies(to: g, .backward) { return forced }
         if inputGradientIsConvolution(g) { return .implicitGemm }
+        return choose(for: g, .backward)
+    }
+
+    /// The algorithm for the weight (and bias) gradient of `g`: `implicitGemm` (dy times the
+    /// input's columns gathered and transposed into B panels, CKernels/conv_wgrad.c) for ungrouped
+    /// convs, unless a backward algorithm is forced, which then computes it; otherwise the backward
+    /// choice. (Grouped and depthwise convs have GEMMs too small per group for the 12 × 32 tile.)
+    public static func chooseWeightGradient(for g: Conv2dGeometry) -> ConvAlgorithm {
+        let forced = override ?? environmentOverride
+        if let forced, forced != .implicitGemm, forced.applies(to: g, .backward) { return forced }
+        if g.groups == 1 { return .implicitGemm }
         return choose(for: g, .backward)
     }
 

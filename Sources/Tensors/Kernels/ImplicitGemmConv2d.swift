@@ -27,11 +27,7 @@ enum ImplicitGemmConv2d {
     static func forward(_ x: UnsafePointer<Float>, packed: PackedConvWeights, bias: UnsafePointer<Float>?,
                         residual: UnsafePointer<Float>?, activation: ConvActivation,
                         _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
-        let geometry = vk_conv_geometry(
-            batch: g.batch, in_channels: g.inChannels, height: g.height, width: g.width,
-            out_channels: g.outChannels, kernel_h: g.kernelH, kernel_w: g.kernelW,
-            stride_h: g.strideH, stride_w: g.strideW, pad_h: g.padH, pad_w: g.padW,
-            dilation_h: g.dilationH, dilation_w: g.dilationW, groups: g.groups, out_h: g.outH, out_w: g.outW)
+        let geometry = g.kernelGeometry
         let epilogue = vk_epilogue(bias: bias, residual: residual, ldr: 0, activation: activation.code)
         let isa = packed.isa.code
         let (mr, nr) = packed.isa.gemmTile
@@ -64,5 +60,16 @@ enum ImplicitGemmConv2d {
                 for t in t0..<t1 { body(0, g.groups, Swift.min(coutG, t &* per), Swift.min(coutG, (t &+ 1) &* per), 0, columns) }
             }
         }
+    }
+}
+
+extension Conv2dGeometry {
+    /// The geometry as CKernels takes it.
+    var kernelGeometry: vk_conv_geometry {
+        vk_conv_geometry(
+            batch: batch, in_channels: inChannels, height: height, width: width,
+            out_channels: outChannels, kernel_h: kernelH, kernel_w: kernelW,
+            stride_h: strideH, stride_w: strideW, pad_h: padH, pad_w: padW,
+            dilation_h: dilationH, dilation_w: dilationW, groups: groups, out_h: outH, out_w: outW)
     }
 }
