@@ -11,12 +11,15 @@
 enum { KC_MAX = 256, MC_ROWS = 192, NC_COLS = 512 };
 
 /// Packs rows [i0, i0 + mc) × k [k0, k0 + kc) of op(A), times alpha, into MR-row panels.
-static void pack_a_block(int trans_a, const float *a, long lda, long i0, long mc, long k0, long kc, int mr,
-                         float alpha, float *dst) {
+static void pack_a_block(const vk_impl *im, int trans_a, const float *a, long lda, long i0, long mc, long k0,
+                         long kc, float alpha, float *dst) {
+    const int mr = im->mr;
     for (long p = 0; p < mc; p += mr) {
         long rows = mc - p < mr ? mc - p : mr;
         float *d = dst + p * kc;
-        if (trans_a) {
+        if (!trans_a && alpha == 1.0f) {
+            im->pack_a(a + (i0 + p) * lda + k0, lda, (int)rows, kc, d);
+        } else if (trans_a) {
             for (long k = 0; k < kc; k++) {
                 const float *s = a + (k0 + k) * lda + i0 + p;
                 long i = 0;
@@ -70,30 +73,57 @@ size_t vk_packed_a_floats(int isa, long m, long k) {
     return (size_t)((m + mr - 1) / mr * mr) * (size_t)k;
 }
 
+/// Packs columns [k0, k0 + kc) of one MR-row panel of W' (rows [p, p + rows)), the flipped weight
+/// of vk_pack_conv_weights_flipped: W'[ci][co·kk + t] = w[co][ci][kk − 1 − t]. For each co, the
+/// panel's rows of w[co] (rows × kk, contiguous) are packed with the ISA's transposing pack into
+/// `taps` and the K columns copied out in reversed tap order.
+static void pack_flipped_panel(const vk_impl *im, const float *w, long m, long kk, long p, int rows, long k0,
+                               long kc, float *taps, float *d) {
+    const int mr = im->mr;
+    long co = k0 / kk, t = k0 - co * kk;
+    for (long q = 0; q < kc;) {
+        const float *block = w + (co * m + p) * kk;  // w[co][p..p+rows][0..kk)
+        long n = kk - t < kc - q ? kk - t : kc - q;   // taps [t, t + n) of this co
+        if (kk == 1) {
+            // W'[ci][co] = w[co][ci]: the panel's K column is `rows` contiguous floats of w.
+            float *dk = d + q * mr;
+            int i = 0;
+            for (; i < rows; i++) dk[i] = block[i];
+            for (; i < mr; i++) dk[i] = 0.0f;
+        } else {
+            im->pack_a(block, kk, rows, kk, taps);  // taps[t'·MR + i] = w[co][p + i][t']
+            for (long u = 0; u < n; u++) {
+                const float *src = taps + (kk - 1 - (t + u)) * mr;
+                float *dk = d + (q + u) * mr;
+                for (int i = 0; i < mr; i++) dk[i] = src[i];
+            }
+        }
+        q += n;
+        t = 0;
+        co++;
+    }
+}
+
 void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float *a, long lda, long kh, long kw,
                               float *packed, long row0, long row1) {
-    const int mr = vk_gemm_mr(isa);
+    const vk_impl *im = vk_impl_for(isa);
+    const int mr = im->mr;
     const long mpad = (m + mr - 1) / mr * mr, kcb = vk_conv_k_block(k), kk = kh * kw;
     if (row1 > m) row1 = m;
+    float *taps = 0;
+    if (flipped) {
+        taps = vk_workspace(3, (size_t)(kk + 16) * mr);
+        if (!taps) abort();
+    }
     for (long k0 = 0; k0 < k; k0 += kcb) {
         long kc = k - k0 < kcb ? k - k0 : kcb;
         if (!flipped) {
-            pack_a_block(0, a, lda, row0, row1 - row0, k0, kc, mr, 1.0f, packed + k0 * mpad + row0 * kc);
+            pack_a_block(im, 0, a, lda, row0, row1 - row0, k0, kc, 1.0f, packed + k0 * mpad + row0 * kc);
             continue;
         }
-        // Row ci of W' is w[·][ci] transposed with reversed taps: W'[ci][co·kk + t] = w[co][ci][kk − 1 − t].
         for (long p = row0; p < row1; p += mr) {
-            long rows = row1 - p < mr ? row1 - p : mr;
-            float *d = packed + k0 * mpad + p * kc;
-            long co = k0 / kk, t = k0 - co * kk;  // stepped along q: no division per K column
-            for (long q = 0; q < kc; q++) {
-                const float *wc = a + (co * m + p) * kk + (kk - 1 - t);  // w[co][p][reversed tap t]
-                float *dk = d + q * mr;
-                long i = 0;
-                for (; i < rows; i++) dk[i] = wc[i * kk];
-                for (; i < mr; i++) dk[i] = 0.0f;
-                if (++t == kk) { t = 0; co++; }
-            }
+            int rows = (int)(row1 - p < mr ? row1 - p : mr);
+            pack_flipped_panel(im, a, m, kk, p, rows, k0, kc, taps, packed + k0 * mpad + p * kc);
         }
     }
 }
@@ -214,7 +244,7 @@ void vk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float a
             pack_b_block(trans_b, b, ldb, pc, kc, jc, nc, nr, pb);
             for (long ic = 0; ic < m; ic += mcb) {
                 long mc = m - ic < mcb ? m - ic : mcb;
-                pack_a_block(trans_a, a, lda, ic, mc, pc, kc, mr, alpha, pa);
+                pack_a_block(im, trans_a, a, lda, ic, mc, pc, kc, alpha, pa);
                 for (long jr = 0; jr < nc; jr += nr) {
                     int cols = (int)(nc - jr < nr ? nc - jr : nr);
                     for (long ir = 0; ir < mc; ir += mr) {

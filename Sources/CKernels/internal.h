@@ -24,13 +24,21 @@ typedef void (*vk_gather_fn)(const vk_conv_geometry *g, long group, const float 
 /// NR): dst[t·NR + j] = src[j·NR + t]. The weight gradient turns gathered K rows into B panels with it.
 typedef void (*vk_transpose_fn)(const float *src, float *dst, int rows);
 
-/// An ISA's GEMM micro-kernel, its tile, its conv gather and its square transpose.
+/// Packs `rows` (≤ MR) rows × kc of a row-major matrix (row stride lda) into one MR-row panel:
+/// dst[k·MR + i] = a[i·lda + k], zero for rows ≥ `rows`.
+typedef void (*vk_pack_a_fn)(const float *a, long lda, int rows, long kc, float *dst);
+
+/// An ISA's GEMM micro-kernel, its tile, its conv gather, its square transpose and its A packing.
 typedef struct {
     int mr, nr;
     vk_tile_fn tile;
     vk_gather_fn gather;
     vk_transpose_fn transpose;
+    vk_pack_a_fn pack_a;
 } vk_impl;
+
+/// The plain-C A packing for any MR (the portable path's, and any ISA's fallback).
+void vk_pack_a_portable(const float *a, long lda, int rows, long kc, float *dst, int mr);
 
 /// The conv gather in plain C (any ISA).
 void vk_gather_portable(const vk_conv_geometry *g, long group, const float *x, const vk_conv_run *runs, int count,

@@ -116,11 +116,9 @@ static void gather_avx2(const vk_conv_geometry *g, long group, const float *x, c
     }
 }
 
-/// dst[t·ldd + j] = src[j·lds + t] for t < rows (≤ 8), j < 8: one 8 × 8 block in registers.
-static inline void transpose8(const float *src, long lds, float *dst, long ldd, int rows) {
-    __m256 r[8], t[8];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * lds);
+/// Transposes 8 × 8 floats in registers: out[t] lane j = r[j] lane t.
+static inline void transpose8_registers(__m256 r[8], __m256 out[8]) {
+    __m256 t[8];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 8; i += 2) {
         t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
@@ -135,10 +133,18 @@ static inline void transpose8(const float *src, long lds, float *dst, long ldd, 
     }
 #pragma clang loop unroll(full)
     for (int q = 0; q < 4; q++) {
-        t[q] = _mm256_permute2f128_ps(r[q], r[4 + q], 0x20);      // column q
-        t[4 + q] = _mm256_permute2f128_ps(r[q], r[4 + q], 0x31);  // column 4 + q
+        out[q] = _mm256_permute2f128_ps(r[q], r[4 + q], 0x20);      // column q
+        out[4 + q] = _mm256_permute2f128_ps(r[q], r[4 + q], 0x31);  // column 4 + q
     }
-    for (int i = 0; i < rows; i++) _mm256_storeu_ps(dst + i * ldd, t[i]);
+}
+
+/// dst[t·ldd + j] = src[j·lds + t] for t < rows (≤ 8), j < 8.
+static inline void transpose8(const float *src, long lds, float *dst, long ldd, int rows) {
+    __m256 r[8], out[8];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * lds);
+    transpose8_registers(r, out);
+    for (int i = 0; i < rows; i++) _mm256_storeu_ps(dst + i * ldd, out[i]);
 }
 
 /// The NR × NR square `src` (row stride NR) transposed into rows [0, rows) of `dst` (row stride NR).
@@ -151,7 +157,22 @@ static void transpose_avx2(const float *src, float *dst, int rows) {
     }
 }
 
-const vk_impl vk_impl_avx2 = {MR, NR, tile_avx2, gather_avx2, transpose_avx2};
+/// Packs `rows` (≤ MR) rows × kc of `a` (row stride lda) into one MR-row panel: dst[k·MR + i] =
+/// a[i·lda + k], zero for rows ≥ `rows`; 8 columns at a time through one register transpose.
+static void pack_a_avx2(const float *a, long lda, int rows, long kc, float *dst) {
+    const __m256i store = lane_mask((1u << MR) - 1);
+    for (long k = 0; k < kc; k += 8) {
+        const int n = kc - k < 8 ? (int)(kc - k) : 8;
+        const __m256i m = lane_mask((1u << n) - 1);
+        __m256 r[8], out[8];
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_maskload_ps(a + i * lda + k, m) : _mm256_setzero_ps();
+        transpose8_registers(r, out);
+        for (int t = 0; t < n; t++) _mm256_maskstore_ps(dst + (k + t) * MR, store, out[t]);
+    }
+}
+
+const vk_impl vk_impl_avx2 = {MR, NR, tile_avx2, gather_avx2, transpose_avx2, pack_a_avx2};
 
 double vk_fma_avx2(long iterations) {
     __m256 acc[12];

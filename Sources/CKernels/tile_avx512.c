@@ -113,12 +113,10 @@ static void gather_avx512(const vk_conv_geometry *g, long group, const float *x,
     }
 }
 
-/// dst[t·ldd + j] = src[j·lds + t] for t < rows (≤ 16), j < 16: one 16 × 16 block in registers
-/// (unpack pairs, then 4 × 4 within 128-bit lanes, then across lanes).
-static inline void transpose16(const float *src, long lds, float *dst, long ldd, int rows) {
-    __m512 r[16], t[16];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * lds);
+/// Transposes 16 × 16 floats in registers: out[t] lane j = r[j] lane t (unpack pairs, then 4 × 4
+/// within 128-bit lanes, then across lanes).
+static inline void transpose16_registers(__m512 r[16], __m512 out[16]) {
+    __m512 t[16];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 16; i += 2) {
         t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
@@ -135,12 +133,20 @@ static inline void transpose16(const float *src, long lds, float *dst, long ldd,
     for (int q = 0; q < 4; q++) {
         __m512 a = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88), b = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xDD);
         __m512 c = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88), d = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xDD);
-        t[q] = _mm512_shuffle_f32x4(a, c, 0x88);       // column q
-        t[8 + q] = _mm512_shuffle_f32x4(a, c, 0xDD);   // column 8 + q
-        t[4 + q] = _mm512_shuffle_f32x4(b, d, 0x88);   // column 4 + q
-        t[12 + q] = _mm512_shuffle_f32x4(b, d, 0xDD);  // column 12 + q
+        out[q] = _mm512_shuffle_f32x4(a, c, 0x88);       // column q
+        out[8 + q] = _mm512_shuffle_f32x4(a, c, 0xDD);   // column 8 + q
+        out[4 + q] = _mm512_shuffle_f32x4(b, d, 0x88);   // column 4 + q
+        out[12 + q] = _mm512_shuffle_f32x4(b, d, 0xDD);  // column 12 + q
     }
-    for (int i = 0; i < rows; i++) _mm512_storeu_ps(dst + i * ldd, t[i]);
+}
+
+/// dst[t·ldd + j] = src[j·lds + t] for t < rows (≤ 16), j < 16.
+static inline void transpose16(const float *src, long lds, float *dst, long ldd, int rows) {
+    __m512 r[16], out[16];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * lds);
+    transpose16_registers(r, out);
+    for (int i = 0; i < rows; i++) _mm512_storeu_ps(dst + i * ldd, out[i]);
 }
 
 /// The NR × NR square `src` (row stride NR) transposed into rows [0, rows) of `dst` (row stride NR).
@@ -153,7 +159,22 @@ static void transpose_avx512(const float *src, float *dst, int rows) {
     }
 }
 
-const vk_impl vk_impl_avx512 = {MR, NR, tile_avx512, gather_avx512, transpose_avx512};
+/// Packs `rows` (≤ MR) rows × kc of `a` (row stride lda) into one MR-row panel: dst[k·MR + i] =
+/// a[i·lda + k], zero for rows ≥ `rows`. 16 columns at a time: masked loads, one register transpose,
+/// 16 masked 12-lane stores.
+static void pack_a_avx512(const float *a, long lda, int rows, long kc, float *dst) {
+    for (long k = 0; k < kc; k += 16) {
+        const int n = kc - k < 16 ? (int)(kc - k) : 16;
+        const __mmask16 m = n == 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+        __m512 r[16], out[16];
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(m, a + i * lda + k) : _mm512_setzero_ps();
+        transpose16_registers(r, out);
+        for (int t = 0; t < n; t++) _mm512_mask_storeu_ps(dst + (k + t) * MR, (__mmask16)((1u << MR) - 1), out[t]);
+    }
+}
+
+const vk_impl vk_impl_avx512 = {MR, NR, tile_avx512, gather_avx512, transpose_avx512, pack_a_avx512};
 
 double vk_fma_avx512(long iterations) {
     __m512 acc[24];

@@ -46,7 +46,23 @@ static void transpose_portable(const float *src, float *dst, int rows) {
         for (int j = 0; j < NR; j++) dst[t * NR + j] = src[j * NR + t];
 }
 
-const vk_impl vk_impl_portable = {MR, NR, tile_portable, vk_gather_portable, transpose_portable};
+/// Packs `rows` (≤ MR) rows × kc of `a` (row stride lda) into one MR-row panel (zero rows past `rows`).
+void vk_pack_a_portable(const float *a, long lda, int rows, long kc, float *dst, int mr) {
+    const float *s[32];
+    for (int i = 0; i < rows; i++) s[i] = a + i * lda;
+    for (long k = 0; k < kc; k++) {
+        float *dk = dst + k * mr;
+        int i = 0;
+        for (; i < rows; i++) dk[i] = s[i][k];
+        for (; i < mr; i++) dk[i] = 0.0f;
+    }
+}
+
+static void pack_a_portable(const float *a, long lda, int rows, long kc, float *dst) {
+    vk_pack_a_portable(a, lda, rows, kc, dst, MR);
+}
+
+const vk_impl vk_impl_portable = {MR, NR, tile_portable, vk_gather_portable, transpose_portable, pack_a_portable};
 
 double vk_fma_portable(long iterations) {
     float acc[8][4];
