@@ -73,34 +73,37 @@ size_t vk_packed_a_floats(int isa, long m, long k) {
     return (size_t)((m + mr - 1) / mr * mr) * (size_t)k;
 }
 
-/// Packs columns [k0, k0 + kc) of one MR-row panel of W' (rows [p, p + rows)), the flipped weight
-/// of vk_pack_conv_weights_flipped: W'[ci][co·kk + t] = w[co][ci][kk − 1 − t]. For each co, the
-/// panel's rows of w[co] (rows × kk, contiguous) are packed with the ISA's transposing pack into
-/// `taps` and the K columns copied out in reversed tap order.
-static void pack_flipped_panel(const vk_impl *im, const float *w, long m, long kk, long p, int rows, long k0,
-                               long kc, float *taps, float *d) {
+/// The flipped part of vk_pack_conv_weight_rows: W'[ci][co·kk + t] = w[co][ci][kk − 1 − t] for rows
+/// ci in [row0, row1). w is read in its own order (co outer, then the panels' rows, each w[co][p..p+MR]
+/// contiguous), so the reads stream instead of hopping by Cin·kk floats per K block; each block is
+/// packed by the ISA's transposing pack into `taps` and its K columns copied to their (K block, panel)
+/// place in reversed tap order.
+static void pack_flipped_rows(const vk_impl *im, const float *w, long m, long k, long kk, long row0, long row1,
+                              float *taps, float *packed) {
     const int mr = im->mr;
-    long co = k0 / kk, t = k0 - co * kk;
-    for (long q = 0; q < kc;) {
-        const float *block = w + (co * m + p) * kk;  // w[co][p..p+rows][0..kk)
-        long n = kk - t < kc - q ? kk - t : kc - q;   // taps [t, t + n) of this co
-        if (kk == 1) {
-            // W'[ci][co] = w[co][ci]: the panel's K column is `rows` contiguous floats of w.
-            float *dk = d + q * mr;
-            int i = 0;
-            for (; i < rows; i++) dk[i] = block[i];
-            for (; i < mr; i++) dk[i] = 0.0f;
-        } else {
-            im->pack_a(block, kk, rows, kk, taps);  // taps[t'·MR + i] = w[co][p + i][t']
-            for (long u = 0; u < n; u++) {
-                const float *src = taps + (kk - 1 - (t + u)) * mr;
-                float *dk = d + (q + u) * mr;
-                for (int i = 0; i < mr; i++) dk[i] = src[i];
+    const long mpad = (m + mr - 1) / mr * mr, kcb = vk_conv_k_block(k), cout = k / kk;
+    for (long co = 0; co < cout; co++) {
+        const long q0 = co * kk;
+        for (long p = row0; p < row1; p += mr) {
+            const int rows = (int)(row1 - p < mr ? row1 - p : mr);
+            const float *block = w + (co * m + p) * kk;  // w[co][p..p+rows][0..kk)
+            if (kk > 1) im->pack_a(block, kk, rows, kk, taps);  // taps[t'·MR + i] = w[co][p + i][t']
+            long k0 = q0 / kcb * kcb;
+            for (long u = 0; u < kk; u++) {
+                const long q = q0 + u;
+                if (q >= k0 + kcb) k0 += kcb;
+                const long kc = k - k0 < kcb ? k - k0 : kcb;
+                float *dk = packed + k0 * mpad + p * kc + (q - k0) * mr;
+                if (kk == 1) {  // W'[ci][co] = w[co][ci]: `rows` contiguous floats of w
+                    int i = 0;
+                    for (; i < rows; i++) dk[i] = block[i];
+                    for (; i < mr; i++) dk[i] = 0.0f;
+                } else {
+                    const float *src = taps + (kk - 1 - u) * mr;
+                    for (int i = 0; i < mr; i++) dk[i] = src[i];
+                }
             }
         }
-        q += n;
-        t = 0;
-        co++;
     }
 }
 
@@ -110,21 +113,15 @@ void vk_pack_conv_weight_rows(int isa, int flipped, long m, long k, const float 
     const int mr = im->mr;
     const long mpad = (m + mr - 1) / mr * mr, kcb = vk_conv_k_block(k), kk = kh * kw;
     if (row1 > m) row1 = m;
-    float *taps = 0;
     if (flipped) {
-        taps = vk_workspace(3, (size_t)(kk + 16) * mr);
+        float *taps = vk_workspace(3, (size_t)(kk + 16) * mr);
         if (!taps) abort();
+        pack_flipped_rows(im, a, m, k, kk, row0, row1, taps, packed);
+        return;
     }
     for (long k0 = 0; k0 < k; k0 += kcb) {
         long kc = k - k0 < kcb ? k - k0 : kcb;
-        if (!flipped) {
-            pack_a_block(im, 0, a, lda, row0, row1 - row0, k0, kc, 1.0f, packed + k0 * mpad + row0 * kc);
-            continue;
-        }
-        for (long p = row0; p < row1; p += mr) {
-            int rows = (int)(row1 - p < mr ? row1 - p : mr);
-            pack_flipped_panel(im, a, m, kk, p, rows, k0, kc, taps, packed + k0 * mpad + p * kc);
-        }
+        pack_a_block(im, 0, a, lda, row0, row1 - row0, k0, kc, 1.0f, packed + k0 * mpad + row0 * kc);
     }
 }
 

@@ -18,12 +18,7 @@ package enum BatchNormKernel {
                 let m = total / Double(n &* s)
                 var sq: Double = 0
                 let mf = Float(m)
-                for i in 0..<n {
-                    let p = x + (i &* c &+ ch) &* s
-                    var acc: Float = 0
-                    for j in 0..<s { let d = p[j] - mf; acc += d * d }
-                    sq += Double(acc)
-                }
+                for i in 0..<n { sq += squaredDeviation(x + (i &* c &+ ch) &* s, s, mean: mf) }
                 mean[ch] = mf
                 variance[ch] = Float(sq / Double(n &* s))
             }
@@ -54,10 +49,8 @@ package enum BatchNormKernel {
                 let m = mean[ch], inv = invStd[ch]
                 var sumDy: Double = 0, sumDyXhat: Double = 0
                 for i in 0..<n {
-                    let px = x + (i &* c &+ ch) &* s, pd = dy + (i &* c &+ ch) &* s
-                    var a: Float = 0, b: Float = 0
-                    for j in 0..<s { a += pd[j]; b += pd[j] * (px[j] - m) }
-                    sumDy += Double(a); sumDyXhat += Double(b)
+                    let (a, b) = gradientSums(x + (i &* c &+ ch) &* s, dy + (i &* c &+ ch) &* s, s, mean: m)
+                    sumDy += a; sumDyXhat += b
                 }
                 sumDyXhat *= Double(inv)
                 dgamma?[ch] = Float(sumDyXhat)
@@ -78,5 +71,41 @@ package enum BatchNormKernel {
                 }
             }
         }
+    }
+
+    /// Σ (p[j] − mean)² over `count` floats, in 16 lanes (a single Float chain would run at one add
+    /// per FP latency and round worse).
+    @inline(__always)
+    static func squaredDeviation(_ p: UnsafePointer<Float>, _ count: Int, mean: Float) -> Double {
+        let m = SIMD16<Float>(repeating: mean)
+        var acc = SIMD16<Float>()
+        var j = 0
+        while j &+ 16 <= count {
+            let d = UnsafeRawPointer(p + j).loadUnaligned(as: SIMD16<Float>.self) - m
+            acc += d * d
+            j &+= 16
+        }
+        var total = Double(acc.sum())
+        while j < count { let d = p[j] - mean; total += Double(d * d); j &+= 1 }
+        return total
+    }
+
+    /// (Σ dy, Σ dy·(x − mean)) over `count` floats, in 16 lanes.
+    @inline(__always)
+    static func gradientSums(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ count: Int,
+                             mean: Float) -> (Double, Double) {
+        let m = SIMD16<Float>(repeating: mean)
+        var sumDy = SIMD16<Float>(), sumDyX = SIMD16<Float>()
+        var j = 0
+        while j &+ 16 <= count {
+            let d = UnsafeRawPointer(dy + j).loadUnaligned(as: SIMD16<Float>.self)
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self) - m
+            sumDy += d
+            sumDyX += d * v
+            j &+= 16
+        }
+        var a = Double(sumDy.sum()), b = Double(sumDyX.sum())
+        while j < count { a += Double(dy[j]); b += Double(dy[j] * (x[j] - mean)); j &+= 1 }
+        return (a, b)
     }
 }

@@ -1,5 +1,5 @@
-// max_pool2d with 3×3 windows, stride 2, padding 1 (ResNet's stem pooling) at inference (no
-// indices): vectorised. Per output row, the three input rows are reduced lane-wise into a row of
+// max_pool2d with 3×3 windows, stride 2, padding 1 (ResNet's stem pooling): vectorised values;
+// in training the indices are then found by a search of each window for its value. Per output row, the three input rows are reduced lane-wise into a row of
 // column maxima with a −∞ border (the padding), then eight outputs at a time take the maximum of
 // columns 2·ow − 1, 2·ow and 2·ow + 1 as the even, odd and next-even lanes of two 16-float loads.
 // A NaN in a window gives NaN, as PyTorch.
@@ -49,6 +49,36 @@ extension PoolingKernel {
                 UnsafeMutableRawPointer(out + ow).storeBytes(of: m, as: SIMD8<Float>.self)
                 if ow &+ 8 == OW { break }
                 ow = Swift.min(ow &+ 8, OW &- 8)
+            }
+        }
+    }
+
+    /// The indices of one plane's maxima (y from `max3x3Stride2Plane`): for each window, the first
+    /// tap in row-major order holding the maximum (the first NaN if it is NaN), as the general path
+    /// and PyTorch's strict-'>' scan keep it; y is rewritten with that tap's own value (the sign of
+    /// a zero included).
+    static func max3x3Stride2Indices(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                     _ indices: UnsafeMutablePointer<Int32>,
+                                     H: Int, W: Int, OH: Int, OW: Int) {
+        for oh in 0..<OH {
+            let top = 2 &* oh &- 1
+            let r0 = Swift.max(top, 0), r1 = Swift.min(top &+ 3, H)
+            let out = y + oh &* OW, idx = indices + oh &* OW
+            for ow in 0..<OW {
+                let left = 2 &* ow &- 1
+                let c0 = Swift.max(left, 0), c1 = Swift.min(left &+ 3, W)
+                let best = out[ow], isNaN = best.isNaN
+                var found = r0 &* W &+ c0
+                search: for r in r0..<r1 {
+                    var at = r &* W &+ c0
+                    for _ in c0..<c1 {
+                        let v = x[at]
+                        if v == best || (isNaN && v.isNaN) { found = at; break search }
+                        at &+= 1
+                    }
+                }
+                out[ow] = x[found]
+                idx[ow] = Int32(truncatingIfNeeded: found)
             }
         }
     }

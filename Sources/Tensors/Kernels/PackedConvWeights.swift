@@ -52,16 +52,20 @@ public final class PackedConvWeights: @unchecked Sendable {
     }
 
     /// Calls `pack(group, row0, row1)` over every group's rows in ranges of whole MR-row panels, in
-    /// parallel when the weight is large (packing is a strided copy: ~1 ns a float on one thread).
+    /// parallel when the weight is large (each thread packs one contiguous range of rows).
     private static func packRows(_ rows: Int, groups: Int, k: Int, isa: KernelISA, _ pack: (Int, Int, Int) -> Void) {
         let mr = isa.gemmTile.rows
         let panels = (rows + mr - 1) / mr
         let items = groups &* panels
         nonisolated(unsafe) let body = pack
         Threading.parallelFor(items, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(mr &* k, 1))) { i0, i1 in
-            for item in i0..<i1 {
+            // One call per group's run of panels: the packers read their rows in memory order.
+            var item = i0
+            while item < i1 {
                 let grp = item / panels, panel = item &- grp &* panels
-                body(grp, panel &* mr, Swift.min(rows, (panel &+ 1) &* mr))
+                let end = Swift.min(i1, (grp &+ 1) &* panels)
+                body(grp, panel &* mr, Swift.min(rows, (end &- grp &* panels) &* mr))
+                item = end
             }
         }
     }

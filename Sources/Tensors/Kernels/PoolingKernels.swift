@@ -60,12 +60,16 @@ package enum PoolingKernel {
             }
             return
         }
-        if indices == nil && isPlain3x3Stride2(g) {
+        if isPlain3x3Stride2(g) {
             Threading.parallelFor(g.planes, grain: planeGrain(OH * OW * 9)) { p0, p1 in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: W &+ 2 &+ 16)
                 defer { scratch.deallocate() }
                 for p in p0..<p1 {
-                    max3x3Stride2Plane(x + p &* H &* W, y + p &* OH &* OW, H: H, W: W, OH: OH, OW: OW, columns: scratch)
+                    let plane = x + p &* H &* W, out = y + p &* OH &* OW
+                    max3x3Stride2Plane(plane, out, H: H, W: W, OH: OH, OW: OW, columns: scratch)
+                    if let indices {
+                        max3x3Stride2Indices(plane, out, indices + p &* OH &* OW, H: H, W: W, OH: OH, OW: OW)
+                    }
                 }
             }
             return
