@@ -7,8 +7,10 @@
 // fills an NR-tap × NR-column square (the same runs, masks and padding zeros as the forward), which
 // the ISA's in-register transpose turns into NR rows of the panel. Each B panel serves every A
 // panel, the micro-kernel accumulating straight into dW (row stride K). Every operand is packed
-// exactly once per call; threads take disjoint ranges of taps (or of output channels), so no
-// reduction is needed. The bias gradient is a plain sum of dY and stays with the caller.
+// once per call; threads take disjoint ranges of taps (or of output channels), so no reduction is
+// needed. Taps go in blocks of up to 384: per NR columns, one gather call fills the whole block's
+// rows (its run tables are made once, not once per tap panel), then each NR × NR square is
+// transposed into its panel. The bias gradient is a plain sum of dY and stays with the caller.
 #include "internal.h"
 #include <stdlib.h>
 
@@ -51,6 +53,8 @@ static int column_runs(const vk_conv_geometry *g, long c0, long cols, vk_conv_ru
     return count;
 }
 
+enum { WGRAD_TAP_BLOCK = 384 };
+
 void vk_conv2d_weight_grad(int isa, const vk_conv_geometry *g, long group, const float *x, const float *dy,
                            float *dw, long m0, long m1, long k0, long k1) {
     if (m1 <= m0 || k1 <= k0) return;
@@ -59,29 +63,38 @@ void vk_conv2d_weight_grad(int isa, const vk_conv_geometry *g, long group, const
     const long K = g->in_channels / g->groups * g->kernel_h * g->kernel_w;
     const long L = g->batch * g->out_h * g->out_w;
     const long kcb = vk_balanced_kc(L, VK_CONV_KC_MAX);
+    const long tap_block = (WGRAD_TAP_BLOCK / nr) * nr;
     const long rows_padded = (m1 - m0 + mr - 1) / mr * mr;
     float *pa = vk_workspace(0, (size_t)rows_padded * kcb);
-    float *pb = vk_workspace(1, (size_t)kcb * nr);
-    float *square = vk_workspace(2, (size_t)nr * nr);
-    if (!pa || !pb || !square) abort();
+    float *pb = vk_workspace(1, (size_t)kcb * tap_block);
+    float *tall = vk_workspace(2, (size_t)tap_block * nr);
+    if (!pa || !pb || !tall) abort();
     vk_conv_run runs[64];
     for (long l0 = 0; l0 < L; l0 += kcb) {
         const long kc = L - l0 < kcb ? L - l0 : kcb;
         pack_dy(g, group, dy, m0, m1, l0, kc, mr, pa);
-        for (long jr = k0; jr < k1; jr += nr) {
-            const int taps = (int)(k1 - jr < nr ? k1 - jr : nr);
-            // Taps past K stay zero in the square (the gather writes only `taps` rows).
-            if (taps < nr)
-                for (long i = (long)taps * nr; i < (long)nr * nr; i++) square[i] = 0.0f;
+        for (long t0 = k0; t0 < k1; t0 += tap_block) {
+            const long taps = k1 - t0 < tap_block ? k1 - t0 : tap_block;
+            const long panels = (taps + nr - 1) / nr;
+            // Rows past the last tap stay zero: the gather writes only `taps` rows of `tall`.
+            for (long i = taps * nr; i < panels * nr * nr; i++) tall[i] = 0.0f;
+            // Per chunk of NR columns: one gather of every tap of the block (the run tables are
+            // made once per chunk), then one transposed square per tap panel.
             for (long l = 0; l < kc; l += nr) {
                 const long cols = kc - l < nr ? kc - l : nr;
                 int count = column_runs(g, l0 + l, cols, runs);
-                im->gather(g, group, x, runs, count, jr, taps, nr, square);
-                im->transpose(square, pb + l * nr, (int)cols);
+                im->gather(g, group, x, runs, count, t0, taps, nr, tall);
+                for (long p = 0; p < panels; p++)
+                    im->transpose(tall + p * nr * nr, pb + p * kc * nr + l * nr, (int)cols);
             }
-            for (long ir = m0; ir < m1; ir += mr) {
-                const int rows = (int)(m1 - ir < mr ? m1 - ir : mr);
-                im->tile(kc, pa + (ir - m0) * kc, pb, dw + ir * K + jr, K, rows, taps, 1, 0, 0, 0, VK_ACT_NONE);
+            for (long p = 0; p < panels; p++) {
+                const long jr = t0 + p * nr;
+                const int width = (int)(k1 - jr < nr ? k1 - jr : nr);
+                for (long ir = m0; ir < m1; ir += mr) {
+                    const int rows = (int)(m1 - ir < mr ? m1 - ir : mr);
+                    im->tile(kc, pa + (ir - m0) * kc, pb + p * kc * nr, dw + ir * K + jr, K, rows, width, 1, 0, 0, 0,
+                             VK_ACT_NONE);
+                }
             }
         }
     }
