@@ -74,6 +74,13 @@ static inline void vk_run_valid_range(long iw0, long stride, long width, long co
     *last = l;
 }
 
+/// 2×2 / stride 2 max pooling of one plane, rows [oh0, oh1), in plain C (pool.c).
+void vk_max_pool2x2_rows_portable(const float *x, float *y, int *indices, long W, long OW, long oh0, long oh1);
+#if defined(__x86_64__)
+void vk_max_pool2x2_avx512(const float *x, float *y, int *indices, long W, long OH, long OW);
+void vk_max_pool2x2_avx2(const float *x, float *y, int *indices, long W, long OH, long OW);
+#endif
+
 /// The table entry for `isa` (the portable one for an ISA this build or CPU lacks).
 const vk_impl *vk_impl_for(int isa);
 

@@ -22,6 +22,7 @@ import Tensors
         Case(h: 26, w: 26, k: 2, s: 2, p: 0, d: 1, ceil: false),  // small CNN, 2×2 kernel
         Case(h: 4, w: 16, k: 2, s: 2, p: 0, d: 1, ceil: false),   // exactly 8 outputs per row
         Case(h: 6, w: 35, k: 2, s: 2, p: 0, d: 1, ceil: false),   // 17 outputs, odd width
+        Case(h: 5, w: 70, k: 2, s: 2, p: 0, d: 1, ceil: false),   // 35 outputs: two full 16-wide steps and a tail
         Case(h: 11, w: 37, k: 2, s: 2, p: 0, d: 1, ceil: true),   // ceil_mode: last window clipped, general kernel
         Case(h: 10, w: 7, k: 3, s: 1, p: 1, d: 2, ceil: false),
         Case(h: 6, w: 6, k: 4, s: 3, p: 2, d: 1, ceil: true),
@@ -52,8 +53,13 @@ import Tensors
         return (values, picks)
     }
 
-    @Test(arguments: cases)
-    func kernelsEqualBruteForceScan(_ c: Case) throws {
+    /// Every case on every ISA path the machine has (the 2×2 kernels are per ISA).
+    @Test(arguments: KernelISA.supported, cases)
+    func kernelsEqualBruteForceScan(_ isa: KernelISA, _ c: Case) throws {
+        try KernelISA.$override.withValue(isa) { try checkAgainstBruteForceScan(c) }
+    }
+
+    func checkAgainstBruteForceScan(_ c: Case) throws {
         var g = RandomGenerator(seed: 7)
         // Rounded values so windows hold ties; one -inf and one NaN.
         var values = Tensor.normal([2, 3, c.h, c.w], generator: &g).scalars.map { ($0 * 2).rounded() }

@@ -93,4 +93,9 @@ void vk_conv2d_forward(int isa, const vk_conv_geometry *g, long group, const flo
 void vk_conv2d_weight_grad(int isa, const vk_conv_geometry *g, long group, const float *x, const float *dy,
                            float *dw, long m0, long m1, long k0, long k1);
 
+/// 2×2 / stride 2 max pooling (no padding) of one plane: x is H × W, y and `indices` (may be NULL)
+/// OH × OW with OH ≤ H/2, OW ≤ W/2. Each index is the flat input position PyTorch's row-major scan
+/// picks (strict '>', the first NaN wins).
+void vk_max_pool2x2(int isa, const float *x, float *y, int *indices, long H, long W, long OH, long OW);
+
 #endif

@@ -2,6 +2,8 @@
 // count_include_pad and ceil_mode rules) and adaptive average. Each (n, c) plane is independent,
 // so the loops run in parallel over planes; backward passes scatter into disjoint planes too.
 
+import CKernels
+
 /// Window geometry of a 2-D pooling op.
 public struct Pool2dGeometry: Sendable, Equatable {
     public var planes: Int, height: Int, width: Int
@@ -53,9 +55,10 @@ package enum PoolingKernel {
                                   _ indices: UnsafeMutablePointer<Int32>?, _ g: Pool2dGeometry) {
         let (OH, OW, H, W) = (g.outH, g.outW, g.height, g.width)
         if isPlain2x2(g) {
+            let isa = KernelISA.active.code
             Threading.parallelFor(g.planes, grain: planeGrain(OH * OW * 4)) { p0, p1 in
                 for p in p0..<p1 {
-                    max2x2Plane(x + p &* H &* W, y + p &* OH &* OW, indices.map { $0 + p &* OH &* OW }, H: H, W: W, OH: OH, OW: OW)
+                    vk_max_pool2x2(isa, x + p &* H &* W, y + p &* OH &* OW, indices.map { $0 + p &* OH &* OW }, H, W, OH, OW)
                 }
             }
             return
