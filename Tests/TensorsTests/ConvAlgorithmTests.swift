@@ -21,10 +21,11 @@ import TestSupport
         Case(n: 3, cin: 7, h: 12, w: 12, cout: 29, kh: 1, kw: 1, stride: 1, pad: 0, bias: true),
         Case(n: 2, cin: 3, h: 70, w: 70, cout: 16, kh: 7, kw: 7, stride: 2, pad: 3, bias: false),
         Case(n: 17, cin: 9, h: 7, w: 7, cout: 25, kh: 3, kw: 3, stride: 1, pad: 1, bias: true),
-        // Flipped input-gradient weights: 5×5 taps (more than one 16-wide transpose) and K blocks
-        // (Cout·9 = 315, two blocks of 158) that split one output channel's taps.
-        Case(n: 2, cin: 5, h: 11, w: 10, cout: 7, kh: 5, kw: 5, stride: 1, pad: 2, bias: true),
-        Case(n: 2, cin: 13, h: 9, w: 11, cout: 35, kh: 3, kw: 3, stride: 1, pad: 1, bias: false),
+        // Non-widening stride-1 convs (their input gradient is the conv of dy with flipped weights):
+        // 5×5 taps (more than one 16-wide transpose) and K blocks (Cout·9 = 315, two blocks of 158)
+        // that split one output channel's taps, Cin not a multiple of MR.
+        Case(n: 2, cin: 7, h: 11, w: 10, cout: 5, kh: 5, kw: 5, stride: 1, pad: 2, bias: true),
+        Case(n: 2, cin: 37, h: 9, w: 11, cout: 35, kh: 3, kw: 3, stride: 1, pad: 1, bias: false),
     ]
 
     static let isas = KernelISA.supported
@@ -85,7 +86,7 @@ import TestSupport
                     #expect(!algorithm.applies(to: g, .backward) || chosen == algorithm)
                     let inputGradient = ConvAlgorithm.chooseInputGradient(for: g)
                     #expect(inputGradient == (algorithm.applies(to: g, .backward) ? algorithm
-                        : ConvAlgorithm.inputGradientIsConvolution(g) ? .implicitGemm : chosen))
+                        : ConvAlgorithm.prefersInputGradientAsConvolution(g) ? .implicitGemm : chosen))
                     let weightGradient = ConvAlgorithm.chooseWeightGradient(for: g)
                     #expect(weightGradient == (algorithm.applies(to: g, .backward) ? algorithm
                         : g.groups == 1 ? .implicitGemm : chosen))
