@@ -33,6 +33,8 @@ public struct LoadedModel {
     public let weightsPath: String
     /// The zoo entry the weights or the model name came from, if any.
     public let zooEntry: ZooEntry?
+    /// The module's inference plans, one per batch shape (activations allocated once per shape).
+    public let plans: InferencePlans
 
     /// The name of class `index`, or "class N" when names are unknown.
     public func label(_ index: Int) -> String {
@@ -50,7 +52,8 @@ public struct LoadedModel {
 
     /// Class probabilities (softmax of the logits) for a batch of preprocessed inputs, [N, classes].
     public func probabilities(_ inputs: [Tensor]) -> Tensor {
-        withNoGrad { module(Tensor.stack(inputs)).softmax(dim: 1) }
+        let logits = plans.run(Tensor.stack(inputs))
+        return withNoGrad { logits.softmax(dim: 1) }
     }
 
     /// Loads a model as `vision classify` does (see the file's opening comment for the order).
@@ -110,6 +113,6 @@ public struct LoadedModel {
         let preset = spec?.preprocessing
             ?? (metadata.preprocessing.flatMap { ZooPreset(metadataValue: $0) } ?? zooEntry?.preset ?? .imagenet).imagePreset
         return LoadedModel(module: module, architecture: architecture, classNames: names, preset: preset, channels: channels,
-                           weightsPath: path, zooEntry: zooEntry)
+                           weightsPath: path, zooEntry: zooEntry, plans: InferencePlans(module))
     }
 }

@@ -19,17 +19,42 @@ public final class TensorStorage: @unchecked Sendable {
     /// Number of elements the tensor may use (the block may be larger: see `capacity`).
     public let count: Int
     @usableFromInline let capacityBytes: Int
+    /// Set while an inference plan records or replays (`ActivationArena`).
+    let planned: PlannedBuffer?
 
-    /// Allocates `count` uninitialised elements from the caching allocator.
+    /// Allocates `count` uninitialised elements from the caching allocator (or, while an inference
+    /// plan replays on this task, at the place it planned for this buffer).
     public init(uninitializedCount count: Int) {
         trapUnless(count >= 0, "TensorStorage: negative element count \(count)")
         self.count = count
-        let (pointer, bytes) = CachingAllocator.shared.allocate(bytes: max(count, 1) &* MemoryLayout<Float>.stride)
+        let request = max(count, 1) &* MemoryLayout<Float>.stride
+        var planned: PlannedBuffer?
+        if let session = ActivationArena.session {
+            let (index, pointer) = session.take(bytes: request)
+            if let pointer, let arena = session.arena {
+                self.base = pointer.bindMemory(to: Float.self, capacity: max(count, 1))
+                self.capacityBytes = request
+                self.planned = .arena(arena)
+                return
+            }
+            if session.mode == .record { planned = .recorded(session, index) }
+        }
+        let (pointer, bytes) = CachingAllocator.shared.allocate(bytes: request)
         self.base = pointer.bindMemory(to: Float.self, capacity: bytes / MemoryLayout<Float>.stride)
         self.capacityBytes = bytes
+        self.planned = planned
     }
 
     deinit {
+        switch planned {
+        case .arena(let arena):
+            arena.releaseBuffer()
+            return
+        case .recorded(let session, let index):
+            session.freed(index)
+        case nil:
+            break
+        }
         CachingAllocator.shared.release(UnsafeMutableRawPointer(base), bytes: capacityBytes)
     }
 }

@@ -45,11 +45,12 @@ public struct Evaluator {
         var accumulator: EvaluationAccumulator?
         if let n = numClasses { accumulator = try makeAccumulator(n, classes) }
         let stream = source.batches(epoch: epoch, from: 0)
+        let plans = InferencePlans(model)  // one per batch shape: activations allocated once
         var done = 0
         while let batch = try stream.next() {
             guard batch.count > 0 else { continue }
             try checkImages(batch, shape: imageShape)
-            let logits = withNoGrad { model(batch.images) }
+            let logits = plans.run(batch.images)
             guard logits.rank == 2, logits.shape[0] == batch.count else {
                 throw TrainingError.dataMismatch("the model's output has shape \(describe(logits.shape)) for a batch of \(batch.count), expected [\(batch.count), classes]")
             }

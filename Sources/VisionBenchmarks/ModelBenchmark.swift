@@ -29,16 +29,21 @@ public enum ModelBenchmark {
 
     /// Times `model` on a random `batch`×3×`size`² input: one warm-up, then `runs` timed calls.
     /// With `peak` (the default) also reports GFLOP/s against the FMA peak, measured once per process.
-    public static func run(model name: String, batch: Int, size: Int = 224, runs: Int = 10, peak: Bool = true) throws -> Result {
+    /// `usePlan: false` calls the module directly instead of through its `InferencePlan`.
+    public static func run(model name: String, batch: Int, size: Int = 224, runs: Int = 10, peak: Bool = true,
+                           usePlan: Bool = true) throws -> Result {
         TorchGenerator.manualSeed(0)
         let model = try Architectures.build(name)
         model.foldBatchNormsForInference()
         var g = RandomGenerator(seed: 1)
         let x = Tensor.uniform([batch, 3, size, size], low: -2, high: 2, generator: &g)
-        // The warm-up's output shape checks the FLOP count's shape walk.
-        let warmup = withNoGrad { model(x) }
+        // The model runs through its inference plan (activations allocated once); the warm-up is
+        // the plan's recording run, and its output shape checks the FLOP count's shape walk.
+        let plan = InferencePlan(model, inputShape: x.shape)
+        let forward: () -> Tensor = usePlan ? { plan.run(x) } : { withNoGrad { model(x) } }
+        let warmup = forward()
         var sink = warmup.scalars.first ?? 0
-        let times = withNoGrad { Timing.samples(warmups: 0, runs: runs) { sink += model(x).scalars[0] } }
+        let times = Timing.samples(warmups: 0, runs: runs) { sink += forward().scalars[0] }
         _ = sink
         let median = Timing.median(times)
         let flops = ModelFLOPs.count(model, inputShape: x.shape, outputShape: warmup.shape)

@@ -113,7 +113,8 @@ struct ModelsBench: ParsableCommand {
         commandName: "models",
         abstract: "Inference latency (batch 1) and throughput (batch 16) of whole models, random weights.",
         discussion: """
-            Evaluation mode, BatchNorm folded into the convs, no autograd graph. Each case also prints \
+            Evaluation mode, BatchNorm folded into the convs, no autograd graph, through the model's \
+            inference plan (activations allocated once; --no-plan calls the module directly). Each case also prints \
             its GFLOP (2 × the multiply-adds of its convs and linear layers), GFLOP/s at the median, and \
             that as a percentage of the FMA peak of the ISA path in use at this thread count (measured \
             once per process, as `vision bench machine` does). \
@@ -124,6 +125,7 @@ struct ModelsBench: ParsableCommand {
     @Option(help: "Comma-separated batch sizes.") var batches = "1,16"
     @Option(help: "Input height and width.") var size = 224
     @Option(help: "Timed runs per case (after one warm-up).") var runs = 10
+    @Flag(help: "Call the modules directly, not through their inference plans (for comparison).") var noPlan = false
     @Flag(help: "Print one JSON object per case.") var json = false
 
     func run() throws {
@@ -134,7 +136,7 @@ struct ModelsBench: ParsableCommand {
         }
         for name in models.split(separator: ",").map(String.init) {
             for batch in batches.split(separator: ",").compactMap({ Int($0) }) {
-                let r = try ModelBenchmark.run(model: name, batch: batch, size: size, runs: runs)
+                let r = try ModelBenchmark.run(model: name, batch: batch, size: size, runs: runs, usePlan: !noPlan)
                 if json {
                     print(String(decoding: try jsonEncoder.encode(MachineBenchmark.Tagged(r)), as: UTF8.self))
                 } else {
