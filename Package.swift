@@ -57,7 +57,7 @@ let package = Package(
                 dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors", "Files", "Traps"]),
         .target(name: "ModelLoading", dependencies: ["Training", "Models", "Checkpoints", "NN", "Transforms", "ImageIO", "Tensors"]),
         .target(name: "SwiftVision",
-                dependencies: ["Tensors", "NN", "Models", "Pickle", "Checkpoints", "ImageIO", "Transforms", "Datasets",
+                dependencies: ["Tensors", "NN", "Models", "Pickle", "Files", "Checkpoints", "ImageIO", "Transforms", "Datasets",
                                "Training", "ModelLoading"]),
 
         // Tools: the `vision bench` harnesses (not part of the umbrella) and the `vision` executable.

@@ -45,6 +45,31 @@ public final class AtomicFile: @unchecked Sendable {
         return directory + ".\(name).\(tag)-"
     }
 
+    /// Removes the temporary files `DIR/.NAME.TAG-PID-RANDOM` of `path` whose process `PID` no
+    /// longer runs (left by a process that was killed while writing); returns the paths removed.
+    /// Those of running processes, this one included, are left alone.
+    @discardableResult
+    public static func removeStaleTemporaries(of path: String, tag: String = "tmp") -> [String] {
+        let prefix = temporaryPrefix(for: path, tag: tag)
+        let directory = AtomicFile.directory(of: path)
+        let stem = prefix.lastIndex(of: "/").map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        guard let dir = opendir(directory) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasPrefix(stem) { names.append(name) }
+        }
+        closedir(dir)
+        var removed: [String] = []
+        for name in names {
+            guard let pid = Int32(name.dropFirst(stem.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            guard pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let full = String(prefix.dropLast(stem.count)) + name
+            if unlink(full) == 0 { removed.append(full) }
+        }
+        return removed
+    }
+
     /// The directory holding `path` ("." for a bare name, "/" for a file at the root).
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
