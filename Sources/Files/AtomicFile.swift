@@ -39,9 +39,7 @@ public final class AtomicFile: @unchecked Sendable {
 
     /// `DIR/.NAME.TAG-`: how the temporary files of `path` with this tag begin.
     public static func temporaryPrefix(for path: String, tag: String) -> String {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let (directory, name) = splitPath(path)
         return directory + ".\(name).\(tag)-"
     }
 
@@ -52,7 +50,7 @@ public final class AtomicFile: @unchecked Sendable {
     public static func removeStaleTemporaries(of path: String, tag: String = "tmp") -> [String] {
         let prefix = temporaryPrefix(for: path, tag: tag)
         let directory = AtomicFile.directory(of: path)
-        let stem = prefix.lastIndex(of: "/").map { String(prefix[prefix.index(after: $0)...]) } ?? prefix
+        let (folder, stem) = splitPath(prefix)
         guard let dir = opendir(directory) else { return [] }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -64,7 +62,7 @@ public final class AtomicFile: @unchecked Sendable {
         for name in names {
             guard let pid = Int32(name.dropFirst(stem.count).prefix { $0 != "-" }), pid > 0 else { continue }
             guard pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            let full = String(prefix.dropLast(stem.count)) + name
+            let full = folder + name
             if unlink(full) == 0 { removed.append(full) }
         }
         return removed
@@ -131,6 +129,12 @@ public final class AtomicFile: @unchecked Sendable {
     }
 
     deinit { discard() }
+}
+
+/// `path` as its directory with the trailing slash ("" for a bare name) and its last component.
+func splitPath(_ path: String) -> (directory: String, name: String) {
+    guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+    return (String(path[...slash]), String(path[path.index(after: slash)...]))
 }
 
 /// Writes all of `bytes` to `fd`, retrying on EINTR and short writes; false (with `errno` set) on failure.

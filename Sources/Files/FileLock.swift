@@ -25,9 +25,7 @@ public final class FileLock: @unchecked Sendable {
 
     /// `DIR/.NAME.lock` for the destination `path`.
     public static func lockPath(for path: String) -> String {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let (directory, name) = splitPath(path)
         return directory + ".\(name).lock"
     }
 

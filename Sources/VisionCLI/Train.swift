@@ -9,7 +9,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a classifier on a folder of images (one subfolder per class) or a built-in dataset.",
         discussion: """
-            Data: --data DIR is an ImageFolder (class subfolders, sorted; .jpg/.jpeg/.png files). \
+            Data: --data DIR is an ImageFolder (class subfolders, sorted; .jpg/.jpeg/.png files, the \
+            formats the decoder reads: .bmp, .tif, .webp ... are left out). \
             Validation comes from --val DIR, or a seeded --val-split fraction of --data, or none. \
             --dataset fashion-mnist|mnist|cifar10 uses the built-in loaders (IDX or CIFAR binary/pickle \
             files in --dataset-path; Fashion-MNIST defaults to Debian's dataset-fashion-mnist package) \
@@ -59,7 +60,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Stop at the first unreadable image instead of skipping it with a warning.") var strict = false
     @Option(help: "Largest fraction of an epoch's images (training, and validation) that may be unreadable and skipped before the run stops with an error.")
     var maxSkipped = 0.1
-    @Option(help: "Images whose header claims more pixels than this are rejected before decoding (Pillow's limit: \(DecodeOptions.defaultMaxPixels)).")
+    @Option(help: "Images whose header claims more pixels than this are rejected before decoding (the default is Pillow's DecompressionBombError threshold).")
     var maxImagePixels = DecodeOptions.defaultMaxPixels
     @Option(help: "Decoding/augmentation worker threads (default: cores).") var workers: Int?
 

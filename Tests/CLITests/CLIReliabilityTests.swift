@@ -37,7 +37,7 @@ import TestSupport
     @Test func killedWhileSavingTenTimesThenResumedLosesNothing() throws {
         let data = try TrainFixture.subset("kill-data", classes: 3, perClass: 20)
         let dir = try Self.directory("kill")
-        let epochs = 24
+        let epochs = 40  // enough that ten rounds, each moving the run on by one epoch or more, cannot finish it
         let args = ["train", "--data", data, "--epochs", String(epochs)] + TrainFixture.smallRun
         let whole = dir + "/whole.safetensors"
         let uninterrupted = try VisionProcess.run(args + ["--out", whole], visionHome: CLIFixture.home("kill"))
