@@ -54,7 +54,8 @@ public final class AtomicFile: @unchecked Sendable {
         guard let dir = opendir(directory) else { return [] }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            // d_name is read up to its NUL only: a dirent record can end before the 256 bytes its type declares.
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: direntNameOffset).assumingMemoryBound(to: CChar.self))
             if name.hasPrefix(stem) { names.append(name) }
         }
         closedir(dir)
@@ -130,6 +131,9 @@ public final class AtomicFile: @unchecked Sendable {
 
     deinit { discard() }
 }
+
+/// Where `d_name` starts in a `dirent`.
+private let direntNameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
 
 /// `path` as its directory with the trailing slash ("" for a bare name) and its last component.
 func splitPath(_ path: String) -> (directory: String, name: String) {
