@@ -14,6 +14,7 @@
 //   umbrella:      SwiftVision re-exports every library above
 //   tools:         VisionBenchmarks -> the libraries (only VisionCLI imports it)
 //                  VisionCLI (`vision`) -> SwiftVision, VisionBenchmarks, ArgumentParser
+//                  VisionFuzz (Fuzz/) -> ImageIO, Checkpoints, Datasets, Pickle: the fuzz harnesses
 // A library that traps (a programming error) does so through Traps. No unsafeFlags in any library.
 import PackageDescription
 
@@ -57,7 +58,7 @@ let package = Package(
                 dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors", "Files", "Traps"]),
         .target(name: "ModelLoading", dependencies: ["Training", "Models", "Checkpoints", "NN", "Transforms", "ImageIO", "Tensors"]),
         .target(name: "SwiftVision",
-                dependencies: ["Tensors", "NN", "Models", "Pickle", "Checkpoints", "ImageIO", "Transforms", "Datasets",
+                dependencies: ["Tensors", "NN", "Models", "Pickle", "Files", "Checkpoints", "ImageIO", "Transforms", "Datasets",
                                "Training", "ModelLoading"]),
 
         // Tools: the `vision bench` harnesses (not part of the umbrella) and the `vision` executable.
@@ -66,6 +67,11 @@ let package = Package(
         .executableTarget(
             name: "VisionCLI",
             dependencies: ["SwiftVision", "VisionBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // libFuzzer harnesses over the parsers of untrusted files (Fuzz/README.md): a plain build replays
+        // files through them; Scripts/fuzz builds them with -sanitize=fuzzer,address -DFUZZING.
+        .executableTarget(name: "VisionFuzz", dependencies: ["ImageIO", "Checkpoints", "Datasets", "Pickle", "Tensors"],
+                          path: "Fuzz/Sources/VisionFuzz"),
 
         // Tests: one target per module (Tests/<Module>Tests) with its own Fixtures; TestSupport holds
         // what several of them use (closeness, fixture readers, the direct conv2d, a loopback server).

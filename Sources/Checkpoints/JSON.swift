@@ -135,9 +135,13 @@ struct JSONParser {
         return s
     }
 
+    /// Four hex digits (exactly: `Int(_:radix:)` alone would also take a sign, "\\u-a0a", found by fuzzing).
     private mutating func hex4() throws -> Int {
-        guard i + 4 <= bytes.count, let v = Int(String(decoding: bytes[i..<(i + 4)], as: UTF8.self), radix: 16) else {
-            throw FormatError("JSON: bad \\u escape")
+        guard i + 4 <= bytes.count else { throw FormatError("JSON: bad \\u escape") }
+        var v = 0
+        for byte in bytes[i..<(i + 4)] {
+            guard let digit = Character(Unicode.Scalar(byte)).hexDigitValue else { throw FormatError("JSON: bad \\u escape") }
+            v = v << 4 | digit
         }
         i += 4
         return v

@@ -74,7 +74,7 @@ extension DatasetError {
     init(_ error: FileError) {
         switch error.kind {
         case .truncated, .corrupt: self = .file(.corrupt, error.path, error.reason)
-        case .notFound, .notRegularFile, .io: self = .file(.notFound, error.path, error.reason)
+        case .notFound, .notRegularFile, .io, .locked: self = .file(.notFound, error.path, error.reason)
         }
     }
 }

@@ -34,6 +34,10 @@ public struct ImageFolder: Dataset {
     public var transform: Pipeline
     /// How images are decoded: `.rgb` (torchvision's `pil_loader`, `convert("RGB")`) or `.gray`.
     public var mode: ColorMode
+    /// Images whose header claims more pixels are rejected before decoding (Pillow's
+    /// `Image.MAX_IMAGE_PIXELS` error threshold by default). Decodes on every thread also share
+    /// the process's `DecodeBudget`, so workers meeting large images take turns.
+    public var maxImagePixels = DecodeOptions.defaultMaxPixels
 
     /// Scans `root` as torchvision does (see `findClasses` and `makeSamples`). `isValidFile`
     /// replaces the extension filter; it is only used while scanning.
@@ -77,7 +81,7 @@ public struct ImageFolder: Dataset {
     /// The decoded image of sample `index`, before any transform. Errors name the file.
     public func image(at index: Int) throws -> Image {
         trapUnless(samples.indices.contains(index), "ImageFolder: index \(index) out of range 0..<\(samples.count)")
-        return try Image(contentsOf: samples[index].path, mode: mode)
+        return try Image(contentsOf: samples[index].path, mode: mode, maxPixels: maxImagePixels)
     }
 
     public func sample(at index: Int, using rng: inout RandomGenerator) throws -> (image: Tensor, label: Int) {

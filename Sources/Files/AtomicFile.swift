@@ -39,10 +39,34 @@ public final class AtomicFile: @unchecked Sendable {
 
     /// `DIR/.NAME.TAG-`: how the temporary files of `path` with this tag begin.
     public static func temporaryPrefix(for path: String, tag: String) -> String {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let (directory, name) = splitPath(path)
         return directory + ".\(name).\(tag)-"
+    }
+
+    /// Removes the temporary files `DIR/.NAME.TAG-PID-RANDOM` of `path` whose process `PID` no
+    /// longer runs (left by a process that was killed while writing); returns the paths removed.
+    /// Those of running processes, this one included, are left alone.
+    @discardableResult
+    public static func removeStaleTemporaries(of path: String, tag: String = "tmp") -> [String] {
+        let prefix = temporaryPrefix(for: path, tag: tag)
+        let directory = AtomicFile.directory(of: path)
+        let (folder, stem) = splitPath(prefix)
+        guard let dir = opendir(directory) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            // d_name is read up to its NUL only: a dirent record can end before the 256 bytes its type declares.
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: direntNameOffset).assumingMemoryBound(to: CChar.self))
+            if name.hasPrefix(stem) { names.append(name) }
+        }
+        closedir(dir)
+        var removed: [String] = []
+        for name in names {
+            guard let pid = Int32(name.dropFirst(stem.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            guard pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            let full = folder + name
+            if unlink(full) == 0 { removed.append(full) }
+        }
+        return removed
     }
 
     /// The directory holding `path` ("." for a bare name, "/" for a file at the root).
@@ -106,6 +130,15 @@ public final class AtomicFile: @unchecked Sendable {
     }
 
     deinit { discard() }
+}
+
+/// Where `d_name` starts in a `dirent`.
+private let direntNameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+
+/// `path` as its directory with the trailing slash ("" for a bare name) and its last component.
+func splitPath(_ path: String) -> (directory: String, name: String) {
+    guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+    return (String(path[...slash]), String(path[path.index(after: slash)...]))
 }
 
 /// Writes all of `bytes` to `fd`, retrying on EINTR and short writes; false (with `errno` set) on failure.

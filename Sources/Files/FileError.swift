@@ -23,6 +23,8 @@ public struct FileError: Error, CustomStringConvertible, Sendable, Equatable {
         case truncated
         /// Compressed data is malformed, or larger than its declared size or the caller's limit.
         case corrupt
+        /// Another process holds the lock on writing the file (`FileLock`).
+        case locked
     }
 
     /// What went wrong, broadly.

@@ -1,5 +1,7 @@
 // Decoding from a file or memory through the C shim: parse the header, check the dimensions
-// against the limit, allocate the output once, decode straight into it.
+// against the limit and against what the file's size can hold (DecompressionBomb.swift), reserve
+// the output's bytes from the process's `DecodeBudget`, allocate the output once, decode straight
+// into it.
 import CImageCodecs
 import Files
 
@@ -7,8 +9,11 @@ extension Image {
     /// Decodes the JPEG or PNG at `path` (format from magic bytes, not the extension).
     ///
     /// `Image(contentsOf: "cat.jpg")` gives RGB as torchvision's `pil_loader` (`convert("RGB")`).
-    public init(contentsOf path: String, mode: ColorMode = .rgb, applyOrientation: Bool = false) throws {
-        self = try Image.decode(contentsOf: path, options: DecodeOptions(mode: mode, applyOrientation: applyOrientation)).image
+    /// Images whose header claims more than `maxPixels` pixels are rejected before decoding.
+    public init(contentsOf path: String, mode: ColorMode = .rgb, applyOrientation: Bool = false,
+                maxPixels: Int = DecodeOptions.defaultMaxPixels) throws {
+        self = try Image.decode(contentsOf: path, options: DecodeOptions(mode: mode, applyOrientation: applyOrientation,
+                                                                         maxPixels: maxPixels)).image
     }
 
     /// Decodes in-memory JPEG or PNG bytes; `name` appears in errors.
@@ -37,12 +42,15 @@ extension Image {
                 throw ImageError(.badDimensions, file: name, "\(format.rawValue.uppercased()): " + String(cString: cimg_decoder_message(decoder)))
             }
             if Int(status) != CIMG_OK { throw failure(decoder, status, name: name, data: buf) }
+            if !options.allowTruncated { try DecompressionBomb.check(info, fileBytes: buf.count, name: name) }
             let width = Int(info.width), height = Int(info.height)
             let channels = options.mode.channels
             var decodeStatus: Int32 = 0
-            let pixels = [UInt8](unsafeUninitializedCapacity: width * height * channels) { out, count in
-                decodeStatus = cimg_decode(decoder, out.baseAddress, Int32(channels))
-                count = out.count
+            let pixels = DecodeBudget.shared.withReservation(width * height * channels) {
+                [UInt8](unsafeUninitializedCapacity: width * height * channels) { out, count in
+                    decodeStatus = cimg_decode(decoder, out.baseAddress, Int32(channels))
+                    count = out.count
+                }
             }
             if Int(decodeStatus) != CIMG_OK { throw failure(decoder, decodeStatus, name: name, data: buf) }
             var warnings: [String] = []

@@ -7,5 +7,6 @@
 @_exported import Tensors
 @_exported import Transforms
 @_exported import Datasets
+@_exported import Files
 @_exported import Training
 @_exported import ModelLoading

@@ -51,13 +51,28 @@ final class SpinningPool: @unchecked Sendable {
         slots = (0..<workers).map { _ in WorkerSlot() }
         for index in 0..<workers {
             let thread = Thread { [unowned self] in
-                // Named from the thread itself: Foundation passes a name to the kernel only then.
-                Thread.current.name = "vision-worker-\(index + 1)"
+                // Named from the thread itself, and for the kernel directly: Foundation's setter
+                // passes the name on only if the creating thread has already recorded the new
+                // thread's pthread_t, a race the new thread can win on a loaded machine (it then
+                // stayed unnamed for good, and the worker test waited for a "vision-worker" in vain).
+                let name = "vision-worker-\(index + 1)"
+                Thread.current.name = name
+                SpinningPool.setKernelThreadName(name)
                 self.workerLoop(index)
             }
             thread.stackSize = 8 << 20
             thread.start()
         }
+    }
+
+    /// Sets the calling thread's name as the kernel shows it (/proc/thread-self/comm, 15 bytes).
+    private static func setKernelThreadName(_ name: String) {
+        #if os(Linux)
+        let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = name.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
+        #endif
     }
 
     /// Runs `body(c)` for every chunk c in 0..<chunks (2 ≤ chunks ≤ workers + 1, at most 65535), each

@@ -1,8 +1,12 @@
-// The per-epoch metrics file: JSON Lines, one `EpochMetrics` object per line, appended after every
-// epoch (a resumed run keeps appending to the same file). Keys are snake_case:
+// The per-epoch metrics file: JSON Lines, one `EpochMetrics` object per line. The checkpoint is the
+// record: the trainer writes an epoch's line only after that epoch's checkpoint is on disk, and the
+// first write of every run (fresh or resumed) replaces the whole file, atomically, by the lines of
+// the checkpoint's history; later epochs append. So a kill at any moment, or a full disk, leaves at
+// worst a file one line short of the checkpoint, which the next run rewrites. Keys are snake_case:
 //   {"epoch":1,"images_per_s":812.5,"lr":0.01,"seconds":74.2,"skipped_samples":0,
 //    "train_acc":0.81,"train_loss":0.52,"val_acc1":0.86,"val_acc5":0.99,"val_loss":0.39}
 
+import Files
 import Foundation
 
 /// Appends `EpochMetrics` to a JSON Lines file.
@@ -31,6 +35,18 @@ public struct MetricsLog: Sendable {
             try handle.write(contentsOf: Data(line.utf8))
         } catch {
             throw TrainingError.outputNotWritable(path: path, reason: "cannot append metrics: \(error.localizedDescription)")
+        }
+    }
+
+    /// Replaces the file, atomically, by one line per entry of `history` (removing first the
+    /// temporaries of earlier writers that were killed).
+    public func rewrite(_ history: [EpochMetrics]) throws {
+        AtomicFile.removeStaleTemporaries(of: path)
+        let text = try history.map { try Self.encode($0) + "\n" }.joined()
+        do throws(FileError) {
+            try writeAtomically(Array(text.utf8), to: path)
+        } catch {
+            throw TrainingError.outputNotWritable(path: path, reason: "cannot write the metrics: \(error.reason)")
         }
     }
 

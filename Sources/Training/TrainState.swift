@@ -13,6 +13,8 @@
 //   train_state.rng         JSON: the state of the process-wide TorchGenerator (624 words, position, cached normal)
 //   train_state.config      JSON `TrainingConfig`
 //   train_state.progress    JSON `EpochProgress` of the epoch in progress
+//   train_state.history     JSON [EpochMetrics] of every completed epoch: the record the metrics
+//                           file is rewritten from on resume (absent in files written before it)
 // Doubles and UInt64 round-trip exactly through Foundation's JSON coders.
 
 import Foundation
@@ -56,11 +58,15 @@ public struct TrainState: Sendable {
     public var config: TrainingConfig
     /// Running sums of epoch `epoch` up to batch `batch`.
     public var progress: EpochProgress
+    /// The metrics of epochs 1...`epoch`, in order; nil in checkpoints written before it was recorded.
+    public var history: [EpochMetrics]?
 
     public init(epoch: Int, batch: Int, step: Int, optimizer: OptimizerState, scheduler: SchedulerState?,
-                rng: TorchGenerator, config: TrainingConfig, progress: EpochProgress = EpochProgress()) {
+                rng: TorchGenerator, config: TrainingConfig, progress: EpochProgress = EpochProgress(),
+                history: [EpochMetrics]? = nil) {
         self.epoch = epoch; self.batch = batch; self.step = step; self.optimizer = optimizer
         self.scheduler = scheduler; self.rng = rng; self.config = config; self.progress = progress
+        self.history = history
     }
 
     /// Whether every epoch of the configuration is done.
@@ -113,6 +119,7 @@ extension TrainState {
         m[p + "rng"] = try json(rng)
         m[p + "config"] = try json(config)
         m[p + "progress"] = try json(progress)
+        if let history { m[p + "history"] = try json(history) }
         return (optimizer.tensors.map { (Self.tensorPrefix + $0.name, $0.tensor) }, m)
     }
 
@@ -158,9 +165,14 @@ extension TrainState {
             state.scalars.append((name, value))
         }
         state.tensors = tensors.map { (String($0.0.dropFirst(tensorPrefix.count)), $0.1) }
-        return TrainState(epoch: try integer("epoch"), batch: try integer("batch"), step: try integer("step"),
+        let epoch = try integer("epoch")
+        let history = try json([EpochMetrics].self, "history")
+        if let history, history.map(\.epoch) != Array(stride(from: 1, through: epoch, by: 1)) {
+            throw fail("history", "lists epochs \(history.map(\.epoch)), not 1...\(epoch)")
+        }
+        return TrainState(epoch: epoch, batch: try integer("batch"), step: try integer("step"),
                           optimizer: state, scheduler: try json(SchedulerState.self, "scheduler"),
                           rng: try required(TorchGenerator.self, "rng"), config: try required(TrainingConfig.self, "config"),
-                          progress: try json(EpochProgress.self, "progress") ?? EpochProgress())
+                          progress: try json(EpochProgress.self, "progress") ?? EpochProgress(), history: history)
     }
 }

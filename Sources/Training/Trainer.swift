@@ -13,9 +13,27 @@
 // Failure behaviour: the output paths are probed before anything runs; a NaN/Inf loss throws
 // before the step is applied and before any checkpoint is written, so the last good checkpoint
 // stays as it was; an `InterruptFlag` stops at the next batch boundary with a checkpoint.
+//
+// Crash consistency: the checkpoint is the record of the run. It carries the metrics of every
+// completed epoch (`TrainState.history`); an epoch's metrics line is written only after its
+// checkpoint is durable, and the first metrics write of a run replaces the file by that history
+// (MetricsLog.swift). A kill at any moment loses at most the epoch in progress (or, after a
+// Ctrl-C checkpoint, nothing), and the next run's files agree with its checkpoint.
+//
+// No silent success: an epoch in which more than `maxSkippedFraction` of the samples could not be
+// read, or which trained on no sample at all, throws before its checkpoint is written. (`fit` on a
+// run that is already complete does nothing; `vision train --resume` refuses that case.)
+//
+// Resuming with other settings: `epochs` and `labelSmoothing` may differ from the checkpoint's;
+// any other difference is refused (`resume` throws), since the optimizer and schedule continue
+// from their saved state and would silently ignore it. Under a cosine schedule a changed `epochs`
+// moves the horizon: from the current epoch t on, the LR follows the cosine of the new length T,
+// ηmin + (η₀ − ηmin)(1 + cos(π·t/T))/2, as a run planned with T epochs from the start would at t.
+// OneCycleLR spans the whole run by construction and refuses a new length.
 
 import Checkpoints
 import Datasets
+import Files
 import Foundation
 import Models
 import NN
@@ -50,16 +68,32 @@ public final class Trainer {
     private var schedulerBatches: Int?
     private var started = false
     private var lastCheckpoint: String?
+    /// Metrics of every completed epoch of the run (restored on resume); nil when resumed from a
+    /// checkpoint that did not record them.
+    private var runHistory: [EpochMetrics]? = []
+    /// Whether this trainer has written the metrics file yet (its first write replaces it).
+    private var metricsWritten = false
+    /// Set by `resume` when `epochs` changed under a cosine schedule: `prepare` moves the horizon.
+    private var rebaseCosine = false
+
+    /// The largest fraction of an epoch's samples (training, and validation separately) that may be
+    /// skipped as unreadable before the run stops with `TrainingError.tooManySkipped`. Default 0.1.
+    public var maxSkippedFraction = 0.1
+
+    /// The metrics of every completed epoch of the run, as the checkpoint records them.
+    public var metricsHistory: [EpochMetrics] { runHistory ?? [] }
 
     /// A trainer for a fresh run (or one to `resume`).
     /// - Parameters:
     ///   - checkpointPath: the run's safetensors file, rewritten atomically after every epoch.
     ///   - metricsPath: a JSON Lines file that gets one `EpochMetrics` line per epoch.
+    ///   Temporary files of either path left by a killed process are removed now.
     /// - Throws: `TrainingError.invalidConfig`, or `.outputNotWritable` when either path cannot be
     ///   written (checked now by creating and removing a file next to it).
     public init(model: Module, spec: ModelSpec, config: TrainingConfig, checkpointPath: String? = nil,
                 metricsPath: String? = nil) throws {
         try config.validate()
+        for path in [checkpointPath, metricsPath].compactMap({ $0 }) { AtomicFile.removeStaleTemporaries(of: path) }
         if let checkpointPath { try OutputProbe.checkWritable(checkpointPath) }
         metricsLog = try metricsPath.map { try MetricsLog(path: $0) }
         self.model = model
@@ -76,11 +110,9 @@ public final class Trainer {
         /// Epochs completed and batches of the next epoch done, as recorded.
         public var epochsCompleted: Int
         public var batch: Int
-        /// Settings of this trainer's configuration that differ from the checkpoint's (e.g.
-        /// "epochs: 10 -> 20"), for the caller to show; empty when identical. As with PyTorch's
-        /// `load_state_dict`, the optimizer and scheduler state (learning rate, momentum, weight
-        /// decay, betas, schedule position) are restored as saved; the other settings (epochs, label
-        /// smoothing, the kind and length of the schedule) come from this trainer's configuration.
+        /// Settings of this trainer's configuration that differ from the checkpoint's and are
+        /// applied (only `epochs` and `label_smoothing` may differ), e.g. "epochs: 10 -> 20", for the
+        /// caller to show; empty when identical.
         public var configChanges: [String]
     }
 
@@ -88,7 +120,9 @@ public final class Trainer {
     /// checkpoint written by a trainer, so that `fit` continues exactly where that run stopped.
     /// - Throws: `TrainingError.checkpointMismatch` naming the first key whose shape differs (or
     ///   that is missing) when the file is from another architecture or class count;
-    ///   `.invalidCheckpoint` when it has no training state or its optimizer state does not fit.
+    ///   `.invalidCheckpoint` when it has no training state or its optimizer state does not fit;
+    ///   `.invalidConfig` naming the settings that differ from the checkpoint's and cannot change
+    ///   (all but `epochs` and `labelSmoothing`; `epochs` neither under OneCycleLR).
     @discardableResult
     public func resume(from checkpoint: TrainingCheckpoint) throws -> ResumeInfo {
         guard let state = checkpoint.trainState else {
@@ -103,13 +137,25 @@ public final class Trainer {
         } catch {
             throw TrainingError.invalidCheckpoint(path: checkpoint.path, reason: "optimizer state does not fit: \(error)")
         }
+        let changes = Self.differences(state.config, config)
+        let fixed = changes.filter { !$0.hasPrefix("epochs:") && !$0.hasPrefix("label_smoothing:") }
+        if !fixed.isEmpty {
+            throw TrainingError.invalidConfig("resuming \(checkpoint.path): \(fixed.joined(separator: ", ")) cannot change; the "
+                + "optimizer and schedule continue from their saved state (start a new run from these weights to change them)")
+        }
+        if state.config.epochs != config.epochs && config.scheduler == .onecycle {
+            throw TrainingError.invalidConfig("resuming \(checkpoint.path): epochs cannot change (\(state.config.epochs) -> \(config.epochs)) "
+                + "under a onecycle schedule, which spans the whole run; start a new run from these weights instead")
+        }
         pending = state
         epochsCompleted = state.epoch
         batchInEpoch = state.batch
         steps = state.step
         progress = state.progress
+        runHistory = state.history
+        rebaseCosine = state.config.epochs != config.epochs && config.scheduler == .cosine
         started = true
-        return ResumeInfo(epochsCompleted: state.epoch, batch: state.batch, configChanges: Self.differences(state.config, config))
+        return ResumeInfo(epochsCompleted: state.epoch, batch: state.batch, configChanges: changes)
     }
 
     /// Loads the checkpoint at `path` and resumes from it (see `resume(from:)`).
@@ -145,6 +191,7 @@ public final class Trainer {
     ///   - interrupt: polled after every step; when set, a checkpoint is written at that batch
     ///     boundary and the result is `.interrupted`.
     /// - Throws: `TrainingError.nonFiniteLoss` (no checkpoint is written for the diverged epoch),
+    ///   `.tooManySkipped`, `.noTrainingSteps`,
     ///   `.dataMismatch`, data-source errors and checkpoint write errors.
     @discardableResult
     public func fit(train: any BatchSource, validation: (any BatchSource)? = nil, reporter: (any TrainingReporter)? = nil,
@@ -154,6 +201,12 @@ public final class Trainer {
         try checkClasses(train.classes, "training")
         if let validation { try checkClasses(validation.classes, "validation") }
         try prepare(batchesPerEpoch: batches)
+        // A resumed run's metrics file may hold lines of an epoch whose checkpoint never made it
+        // (or none of those that did): put it back in line with the checkpoint now.
+        if epochsCompleted > 0, let runHistory, !metricsWritten, let metricsLog {
+            try metricsLog.rewrite(runHistory)
+            metricsWritten = true
+        }
         var history: [EpochMetrics] = []
         func result(_ status: TrainingResult.Status) -> TrainingResult {
             let r = TrainingResult(status: status, epochsCompleted: epochsCompleted, batch: batchInEpoch, steps: steps,
@@ -177,6 +230,7 @@ public final class Trainer {
             let stream = train.batches(epoch: epoch, from: batchInEpoch)
             var lastLR = optimizer.lr
             while let batch = try stream.next() {
+                try checkSkipped(stream.skippedSamples, of: train.samplesPerEpoch, split: "training", epoch: epoch + 1)
                 guard batchInEpoch < batches else {
                     throw TrainingError.dataMismatch("the training source yielded more than its \(batches) batches per epoch")
                 }
@@ -201,12 +255,16 @@ public final class Trainer {
             }
             let trainSeconds = seconds(clock.now - epochStart)
             var skipped = stream.skippedSamples
+            try checkSkipped(skipped, of: train.samplesPerEpoch, split: "training", epoch: epoch + 1)
+            guard progress.samples > 0 else { throw TrainingError.noTrainingSteps(epoch: epoch + 1) }
             var evaluation: EvaluationResult?
             if let validation {
                 reporter?.report(.validating(epoch: epoch + 1, batches: validation.batchesPerEpoch))
                 let evaluator = Evaluator(model: model, spec: spec, labelSmoothing: config.labelSmoothing)
                 evaluation = try evaluator.evaluate(validation, epoch: 0, numClasses: spec.numClasses)
-                skipped += evaluation?.skippedSamples ?? 0
+                let valSkipped = evaluation?.skippedSamples ?? 0
+                try checkSkipped(valSkipped, of: validation.samplesPerEpoch, split: "validation", epoch: epoch + 1)
+                skipped += valSkipped
             }
             if !config.schedulerStepsPerBatch { scheduler?.step() }
             let metrics = EpochMetrics(
@@ -219,9 +277,10 @@ public final class Trainer {
             batchInEpoch = 0
             progress = EpochProgress()
             history.append(metrics)
-            try metricsLog?.append(metrics)
+            runHistory?.append(metrics)
             reporter?.report(.epochFinished(metrics))
             try saveCheckpoint(reporter)
+            try writeMetrics(metrics)
             if interrupt?.isSet == true && epochsCompleted < config.epochs { return result(.interrupted) }
         }
         return result(.completed)
@@ -258,6 +317,7 @@ public final class Trainer {
         if let state = pending {
             try optimizer.loadStateDict(state.optimizer)
             if let s = state.scheduler, let scheduler { scheduler.load(s) }
+            if rebaseCosine { moveCosineHorizon() }
             TorchGenerator.withDefault { $0 = state.rng }
             pending = nil
         } else if !started {
@@ -266,6 +326,43 @@ public final class Trainer {
             TorchGenerator.manualSeed(config.seed ^ 0x7472_6169_6E5F_726E)
         }
         started = true
+    }
+
+    /// Throws when more than `maxSkippedFraction` of an epoch's `samples` were skipped.
+    private func checkSkipped(_ skipped: Int, of samples: Int, split: String, epoch: Int) throws {
+        guard skipped > 0, Double(skipped) > maxSkippedFraction * Double(samples) else { return }
+        throw TrainingError.tooManySkipped(split: split, epoch: epoch, skipped: skipped, samples: samples,
+                                           maxFraction: maxSkippedFraction)
+    }
+
+    /// The metrics line of the epoch just saved: the first write of this trainer replaces the
+    /// file by the whole history (a stale file of an earlier run, or lines the checkpoint lacks).
+    private func writeMetrics(_ metrics: EpochMetrics) throws {
+        guard let metricsLog else { return }
+        if !metricsWritten, let runHistory {
+            try metricsLog.rewrite(runHistory)
+        } else {
+            try metricsLog.append(metrics)
+        }
+        metricsWritten = true
+    }
+
+    /// Under a cosine schedule whose length changed on resume: sets the LR (and the scheduler's
+    /// record of it) to the new cosine's value at the current epoch (see the file's header).
+    private func moveCosineHorizon() {
+        guard let scheduler else { return }
+        var state = scheduler.state
+        if let cosine = scheduler as? CosineAnnealingLR, let lr = cosine.closedFormLR(epoch: state.lastEpoch) {
+            state.lastLR = lr
+        } else if let sequence = scheduler as? SequentialLR, sequence.schedulers.count == 2,
+                  let cosine = sequence.schedulers[1] as? CosineAnnealingLR, state.lastEpoch >= config.warmupEpochs,
+                  let lr = cosine.closedFormLR(epoch: state.children[1].lastEpoch) {
+            state.children[1].lastLR = lr
+            state.lastLR = lr
+        } else {
+            return
+        }
+        scheduler.load(state)
     }
 
     private func checkClasses(_ classes: [String], _ what: String) throws {
@@ -288,7 +385,8 @@ public final class Trainer {
     /// The state a checkpoint written now would carry.
     public var trainState: TrainState {
         TrainState(epoch: epochsCompleted, batch: batchInEpoch, step: steps, optimizer: optimizer.stateDict(),
-                   scheduler: scheduler?.state, rng: TorchGenerator.withDefault { $0 }, config: config, progress: progress)
+                   scheduler: scheduler?.state, rng: TorchGenerator.withDefault { $0 }, config: config, progress: progress,
+                   history: runHistory)
     }
 
     /// Writes the checkpoint now (atomically), if the trainer has a checkpoint path.

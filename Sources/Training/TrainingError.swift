@@ -17,6 +17,11 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidCheckpoint(path: String, reason: String)
     /// The data does not fit the model (classes, image shape or a label out of range).
     case dataMismatch(String)
+    /// More than `maxFraction` of an epoch's `samples` (training or validation: `split`) could not
+    /// be read; stopped before the epoch's checkpoint, so an existing one is left as it was.
+    case tooManySkipped(split: String, epoch: Int, skipped: Int, samples: Int, maxFraction: Double)
+    /// An epoch ended without one sample trained on; nothing was saved.
+    case noTrainingSteps(epoch: Int)
 
     public var description: String {
         switch self {
@@ -38,6 +43,18 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(path): \(reason)"
         case .dataMismatch(let message):
             return "the data does not fit the model: \(message)"
+        case .tooManySkipped(let split, let epoch, let skipped, let samples, let fraction):
+            return "\(skipped) of the \(samples) \(split) samples of epoch \(epoch) could not be read, more than the allowed "
+                + "\(percent(fraction)) (max skipped fraction, `vision train --max-skipped`); stopped before saving, so an "
+                + "existing checkpoint was left as it was (the warnings above name the files)"
+        case .noTrainingSteps(let epoch):
+            return "epoch \(epoch) trained on no sample (every batch was empty or unreadable); stopped without saving"
         }
     }
+}
+
+/// "10%", "2.5%".
+private func percent(_ fraction: Double) -> String {
+    let p = fraction * 100
+    return p == p.rounded() ? "\(Int(p))%" : "\(p)%"
 }

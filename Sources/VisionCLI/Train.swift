@@ -9,7 +9,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a classifier on a folder of images (one subfolder per class) or a built-in dataset.",
         discussion: """
-            Data: --data DIR is an ImageFolder (class subfolders, sorted; .jpg/.jpeg/.png files). \
+            Data: --data DIR is an ImageFolder (class subfolders, sorted; .jpg/.jpeg/.png files, the \
+            formats the decoder reads: .bmp, .tif, .webp ... are left out). \
             Validation comes from --val DIR, or a seeded --val-split fraction of --data, or none. \
             --dataset fashion-mnist|mnist|cifar10 uses the built-in loaders (IDX or CIFAR binary/pickle \
             files in --dataset-path; Fashion-MNIST defaults to Debian's dataset-fashion-mnist package) \
@@ -29,8 +30,24 @@ struct Train: ParsableCommand {
             Output: OUT (default model.safetensors) is rewritten atomically after every epoch and on \
             Ctrl-C (the run stops at the next batch boundary, exit status 130); a NaN/Inf loss stops \
             the run and keeps the last good checkpoint. One JSON line per epoch goes to --metrics \
-            (default OUT.metrics.jsonl). `--resume OUT` with the same data flags continues exactly \
-            where the run stopped (same final weights as an uninterrupted run); --epochs may be raised.
+            (default OUT.metrics.jsonl), written after that epoch's checkpoint; the checkpoint is the \
+            record, and a resumed run rewrites the metrics file from it. A kill at any moment loses at \
+            most the epoch in progress; the next run removes the temporary files a killed one left. \
+            While a run writes OUT it holds a lock (.OUT.lock): a second run on the same OUT is refused.
+
+            Bad data: unreadable images are skipped with a warning; more than --max-skipped of an \
+            epoch's samples (default 0.1), or an epoch with no sample at all, stops the run with an \
+            error before the checkpoint is written, so an existing OUT is left as it was.
+
+            Resume: `--resume OUT` with the same data flags continues exactly where the run stopped \
+            (same final weights as an uninterrupted run). --epochs may change (raising it extends the \
+            run; under the cosine schedule the LR from the current epoch t on follows the cosine over \
+            the new length T, as a T-epoch run would at t; onecycle refuses), and so may \
+            --label-smoothing: both are reported. The data and output options are used as given. \
+            Every other training option (--batch-size, --seed, --channels, --image-size, --mean, \
+            --std, --lr, --optimizer, --momentum, --weight-decay, --scheduler, --step-size, --gamma, \
+            --milestones, --warmup-epochs) is refused with a message if it differs from the \
+            checkpoint's; resuming a completed run without raising --epochs is an error.
             """)
 
     // Data
@@ -41,6 +58,10 @@ struct Train: ParsableCommand {
     @Option(help: "Validation image folder (same classes as --data).") var val: String?
     @Option(help: "Fraction of --data held out for validation (seeded split), e.g. 0.1.") var valSplit: Double?
     @Flag(help: "Stop at the first unreadable image instead of skipping it with a warning.") var strict = false
+    @Option(help: "Largest fraction of an epoch's images (training, and validation) that may be unreadable and skipped before the run stops with an error.")
+    var maxSkipped = 0.1
+    @Option(help: "Images whose header claims more pixels than this are rejected before decoding (the default is Pillow's DecompressionBombError threshold).")
+    var maxImagePixels = DecodeOptions.defaultMaxPixels
     @Option(help: "Decoding/augmentation worker threads (default: cores).") var workers: Int?
 
     // Model
@@ -57,19 +78,20 @@ struct Train: ParsableCommand {
     @Option(help: "Normalisation standard deviations, one per channel, comma-separated.") var std: String?
 
     // Optimisation
-    @Option(help: "Epochs to train (in total, counting those of a resumed run).") var epochs = 10
-    @Option(help: "Images per batch.") var batchSize = 32
+    // Optional so that --resume can tell a given option from a default (TrainResume.swift).
+    @Option(help: "Epochs to train (in total, counting those of a resumed run; default 10).") var epochs: Int?
+    @Option(help: "Images per batch (default 32).") var batchSize: Int?
     @Option(help: "Learning rate (default 0.1 for sgd, 0.001 for adam/adamw).") var lr: Double?
-    @Option(help: "Optimizer: sgd, adam or adamw.") var optimizer = "sgd"
-    @Option(help: "SGD momentum.") var momentum = 0.9
+    @Option(help: "Optimizer: sgd, adam or adamw (default sgd).") var optimizer: String?
+    @Option(help: "SGD momentum (default 0.9).") var momentum: Double?
     @Option(help: "Weight decay (default 1e-4 for sgd, 0 for adam, 0.01 for adamw).") var weightDecay: Double?
-    @Option(help: "LR schedule: none, step, multistep, cosine or onecycle.") var scheduler = "cosine"
-    @Option(help: "StepLR period in epochs.") var stepSize = 30
-    @Option(help: "StepLR/MultiStepLR factor.") var gamma = 0.1
+    @Option(help: "LR schedule: none, step, multistep, cosine or onecycle (default cosine).") var scheduler: String?
+    @Option(help: "StepLR period in epochs (default 30).") var stepSize: Int?
+    @Option(help: "StepLR/MultiStepLR factor (default 0.1).") var gamma: Double?
     @Option(help: "MultiStepLR milestones (epochs), comma-separated.") var milestones: String?
-    @Option(help: "Epochs of linear warm-up before the schedule.") var warmupEpochs = 0
-    @Option(help: "Label smoothing of the cross-entropy loss, in [0, 1).") var labelSmoothing = 0.0
-    @Option(help: "Seed of the model initialisation, data order, augmentation and dropout. As torch.manual_seed: the same initial weights and epoch permutations as PyTorch with this seed.") var seed: UInt64 = 0
+    @Option(help: "Epochs of linear warm-up before the schedule (default 0).") var warmupEpochs: Int?
+    @Option(help: "Label smoothing of the cross-entropy loss, in [0, 1) (default 0).") var labelSmoothing: Double?
+    @Option(help: "Seed of the model initialisation, data order, augmentation and dropout (default 0). As torch.manual_seed: the same initial weights and epoch permutations as PyTorch with this seed.") var seed: UInt64?
 
     // Output
     @Option(help: "Checkpoint file (.safetensors), rewritten after every epoch.") var out = "model.safetensors"
@@ -92,39 +114,61 @@ struct Train: ParsableCommand {
         if let augment, Augmentation(rawValue: augment) == nil {
             throw ValidationError("--augment must be none, basic or trivialaugment, got '\(augment)'")
         }
-        guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be sgd, adam or adamw") }
-        guard SchedulerKind(rawValue: scheduler) != nil else {
+        if let optimizer, OptimizerKind(rawValue: optimizer) == nil { throw ValidationError("--optimizer must be sgd, adam or adamw") }
+        if let scheduler, SchedulerKind(rawValue: scheduler) == nil {
             throw ValidationError("--scheduler must be one of \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let workers, workers < 0 { throw ValidationError("--workers must be at least 0") }
+        guard maxSkipped >= 0 && maxSkipped <= 1 else { throw ValidationError("--max-skipped must be a fraction in [0, 1], got \(maxSkipped)") }
+        guard maxImagePixels >= 1 else { throw ValidationError("--max-image-pixels must be at least 1, got \(maxImagePixels)") }
     }
 
     func run() throws {
         let builtIn = dataset.flatMap(BuiltInDataset.init(rawValue:))
-        let checkpoint = try resume.map { try TrainingCheckpoint.load($0) }
-        let config = try trainingConfig(resumed: checkpoint?.trainState?.config)
-        let data = try TrainingData.prepare(self, builtIn: builtIn, resumed: checkpoint?.spec,
-                                            seed: config.seed, batchSize: config.batchSize)
-
-        let trainer: Trainer
         let metricsPath = metrics ?? out + ".metrics.jsonl"
+        // One writer per output: a second run on the same OUT (or metrics file) is refused here.
+        let locks = try Set([out, metricsPath]).sorted().map { path in
+            do throws(FileError) { return try FileLock(path: path, owner: "vision train --out \(out)") } catch {
+                throw CLIError(error.description)
+            }
+        }
+        defer { for lock in locks { lock.release() } }
+        let checkpoint = try resume.map { try TrainingCheckpoint.load($0) }
+        let config: TrainingConfig
         if let checkpoint {
-            guard let spec = checkpoint.spec else {
-                throw CLIError("\(checkpoint.path): the file does not record its architecture; it was not written by `vision train`")
+            guard let spec = checkpoint.spec, let state = checkpoint.trainState else {
+                throw CLIError("\(checkpoint.path): the file does not record its \(checkpoint.spec == nil ? "architecture" : "training state"); "
+                    + "it was not written by `vision train` (to start from its weights use --pretrained)")
             }
             if let model, try ModelName(model).architecture != spec.architecture {
                 throw CLIError("\(checkpoint.path) is a \(spec.architecture) checkpoint, but --model is \(model)")
             }
+            config = try resumedConfig(state.config, spec: spec, path: checkpoint.path)
+            if state.epoch >= config.epochs {
+                throw CLIError("\(checkpoint.path): the run has completed its \(state.epoch) epochs; nothing to train "
+                    + "(raise --epochs above \(state.epoch) to continue it)")
+            }
+        } else {
+            config = try trainingConfig()
+        }
+        let data = try TrainingData.prepare(self, builtIn: builtIn, resumed: checkpoint?.spec,
+                                            seed: config.seed, batchSize: config.batchSize)
+
+        let trainer: Trainer
+        if let checkpoint, let spec = checkpoint.spec {
             guard spec.classNames.isEmpty || spec.classNames == data.classes else {
                 throw CLIError("\(checkpoint.path) was trained on classes \(spec.classNames.joined(separator: ", ")); the data has \(data.classes.joined(separator: ", "))")
             }
             trainer = try Trainer(model: try spec.makeModel(), spec: spec, config: config, checkpointPath: out, metricsPath: metricsPath)
             let info = try trainer.resume(from: checkpoint)
             print("resuming \(checkpoint.path): \(info.epochsCompleted) epochs done" + (info.batch > 0 ? ", batch \(info.batch) of the next" : ""))
-            for change in info.configChanges { print("  setting changed since the checkpoint: \(change)") }
+            for change in info.configChanges { print("  applied: \(change)") }
+            if config.scheduler == .cosine, info.configChanges.contains(where: { $0.hasPrefix("epochs:") }) {
+                print("  the cosine schedule now spans \(config.epochs) epochs: from epoch \(info.epochsCompleted + 1) the LR follows it")
+            }
         } else {
             let spec = data.spec
-            let module = try spec.makeModel(seed: seed)
+            let module = try spec.makeModel(seed: config.seed)
             trainer = try Trainer(model: module, spec: spec, config: config, checkpointPath: out, metricsPath: metricsPath)
             if let pretrained {
                 let (path, weights) = try loadPretrainedWeights(pretrained)
@@ -143,6 +187,7 @@ struct Train: ParsableCommand {
         interrupt.installSIGINTHandler()
         defer { interrupt.removeSIGINTHandler() }
         let reporter = ProgressPrinter(style: plain ? .plain : .automatic)
+        trainer.maxSkippedFraction = strict ? 0 : maxSkipped
         let result = try trainer.fit(train: data.train, validation: data.validation, reporter: reporter, interrupt: interrupt)
         let skipped = data.skipCounter.count
         if skipped > 0 { reportError("skipped \(skipped) unreadable images (see the warnings above; --strict stops at the first)") }
@@ -156,26 +201,24 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// The run's hyper-parameters from the flags.
-    func trainingConfig(resumed: TrainingConfig?) throws -> TrainingConfig {
-        let milestoneList = try milestones.map { text in
-            try text.split(separator: ",").map { part -> Int in
-                guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--milestones: '\(part)' is not an integer") }
-                return v
-            }
-        } ?? []
-        var config = TrainingConfig(
-            epochs: epochs, batchSize: batchSize, lr: lr, optimizer: OptimizerKind(rawValue: optimizer)!,
-            momentum: momentum, weightDecay: weightDecay, scheduler: SchedulerKind(rawValue: scheduler)!,
-            stepSize: stepSize, gamma: gamma, milestones: milestoneList, warmupEpochs: warmupEpochs,
-            labelSmoothing: labelSmoothing, seed: seed)
-        // A resumed run keeps its seed and batch size: they define its data order.
-        if let resumed {
-            config.seed = resumed.seed
-            config.batchSize = resumed.batchSize
-        }
+    /// A new run's hyper-parameters from the flags (defaults for those not given).
+    func trainingConfig() throws -> TrainingConfig {
+        let d = TrainingConfig()
+        let config = TrainingConfig(
+            epochs: epochs ?? 10, batchSize: batchSize ?? 32, lr: lr, optimizer: OptimizerKind(rawValue: optimizer ?? "sgd")!,
+            momentum: momentum ?? d.momentum, weightDecay: weightDecay, scheduler: SchedulerKind(rawValue: scheduler ?? "cosine")!,
+            stepSize: stepSize ?? d.stepSize, gamma: gamma ?? d.gamma, milestones: try milestones.map(parseMilestones) ?? [],
+            warmupEpochs: warmupEpochs ?? 0, labelSmoothing: labelSmoothing ?? 0, seed: seed ?? 0)
         try config.validate()
         return config
+    }
+
+    /// "10,20" → [10, 20] for --milestones.
+    func parseMilestones(_ text: String) throws -> [Int] {
+        try text.split(separator: ",").map { part -> Int in
+            guard let v = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--milestones: '\(part)' is not an integer") }
+            return v
+        }
     }
 }
 

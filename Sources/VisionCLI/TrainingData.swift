@@ -128,7 +128,7 @@ struct TrainingData {
                               workers: options.workers, strict: options.strict, onSkip: skips.callback)
         }
 
-        let train: any Dataset, validation: (any Dataset)?
+        var train: any Dataset, validation: (any Dataset)?
         if let builtIn {
             guard channels == builtIn.channels else {
                 throw CLIError("--dataset \(builtIn.rawValue) has \(builtIn.channels)-channel images; --channels \(channels) does not fit")
@@ -163,6 +163,12 @@ struct TrainingData {
                 (train, validation) = (folder, nil)
             }
         }
+        func limited(_ dataset: any Dataset) -> any Dataset {
+            guard var folder = dataset as? ImageFolder else { return dataset }
+            folder.maxImagePixels = options.maxImagePixels
+            return folder
+        }
+        (train, validation) = (limited(train), validation.map(limited))
 
         let spec: ModelSpec
         if let resumed {

@@ -102,6 +102,41 @@ final class FilesTests: XCTestCase {
 
     // MARK: - Reads and maps
 
+    func testStaleTemporariesOfDeadProcessesAreRemovedAndLiveOnesKept() throws {
+        let path = directory + "/out.bin"
+        let prefix = AtomicFile.temporaryPrefix(for: path, tag: "tmp")
+        let dead = prefix + "999999999-1", mine = prefix + "\(getpid())-2", other = directory + "/.other.bin.tmp-999999999-3"
+        let part = AtomicFile.temporaryPrefix(for: path, tag: "part") + "999999999-4"
+        for file in [dead, mine, other, part] { XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data([1]))) }
+        XCTAssertEqual(AtomicFile.removeStaleTemporaries(of: path), [dead])
+        XCTAssertEqual(try listing(), [".other.bin.tmp-999999999-3", ".out.bin.part-999999999-4", ".out.bin.tmp-\(getpid())-2"])
+        XCTAssertEqual(AtomicFile.removeStaleTemporaries(of: path, tag: "part"), [part])
+        // A bare file name works relative to the current directory.
+        XCTAssertEqual(AtomicFile.removeStaleTemporaries(of: "no-such-name-\(getpid()).bin"), [])
+    }
+
+    func testALockRefusesASecondHolderNamingTheFirstAndGoesWithRelease() throws {
+        let path = directory + "/out.bin"
+        let lock = try FileLock(path: path, owner: "test writer")
+        XCTAssertEqual(lock.lockPath, directory + "/.out.bin.lock")
+        XCTAssertEqual(try String(contentsOfFile: lock.lockPath, encoding: .utf8), "pid \(getpid()): test writer\n")
+        // flock is per open file, so a second lock in the same process is refused too.
+        XCTAssertThrowsError(try FileLock(path: path, owner: "second")) { error in
+            let e = error as! FileError
+            XCTAssertEqual(e.kind, .locked)
+            XCTAssertEqual(e.description, "\(path): is being written by another process (pid \(getpid()): test writer); "
+                           + "wait for it to finish or write elsewhere (lock file \(directory)/.out.bin.lock)")
+        }
+        lock.release()
+        XCTAssertEqual(try listing(), [])
+        let again = try FileLock(path: path, owner: "third")
+        XCTAssertEqual(try listing(), [".out.bin.lock"])
+        again.release()
+        XCTAssertThrowsError(try FileLock(path: directory + "/missing/out.bin", owner: "x")) { error in
+            XCTAssertTrue("\(error)".hasPrefix(directory + "/missing/out.bin: cannot create the lock file"), "\(error)")
+        }
+    }
+
     func testReadsNameTheReason() throws {
         let path = directory + "/data.bin"
         try writeAtomically([5, 6, 7], to: path)

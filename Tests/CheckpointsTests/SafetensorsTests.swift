@@ -124,6 +124,13 @@ final class SafetensorsTests: XCTestCase {
         assertRejects("metadata value for k is not a string") {
             _ = try loadCheckpoint(bytes: self.file(#"{"__metadata__":{"k":1}}"#, data: []))
         }
+        // \u escapes take exactly four hex digits: a sign is an error, not a trap (found by Scripts/fuzz json).
+        for escape in [#"\u-a0a"#, #"\u+a0a"#, #"\u 12a"#, #"\u12"#] {
+            assertRejects("bad \\u escape") {
+                _ = try loadCheckpoint(bytes: self.file(#"{"__metadata__":{"k":"x"# + escape + #""}}"#, data: []))
+            }
+        }
+        XCTAssertEqual(try loadCheckpoint(bytes: file(#"{"__metadata__":{"k":"\u00e9\uD83D\uDE00"}}"#, data: [])).metadata["k"], "é😀")
         // Header length larger than the reference's 100 MB limit, and one past the end of the file.
         var huge = withUnsafeBytes(of: UInt64(200_000_000).littleEndian, Array.init) + Array("{}".utf8)
         assertRejects("unrecognised format") { _ = try loadCheckpoint(bytes: huge) }

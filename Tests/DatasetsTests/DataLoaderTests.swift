@@ -163,7 +163,7 @@ import Transforms
         #expect(afterDrop <= (2 + 3) * 10)
         Thread.sleep(forTimeInterval: 0.05)
         #expect(data.started.count == afterDrop, "no worker keeps running after the stream is gone")
-        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(Date().timeIntervalSince(start) < 60, "dropping the stream does not wait for the rest of the epoch")
         // A stream dropped before its first batch, many times over, neither hangs nor leaks threads.
         for _ in 0..<50 { _ = loader.batches(epoch: 1, from: 0) }
     }

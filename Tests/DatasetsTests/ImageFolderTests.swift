@@ -126,10 +126,28 @@ import Transforms
         let error = #expect(throws: DatasetError.self) { try ImageFolder(root: tmp.path) }
         #expect(error?.kind == .emptyClasses)
         #expect(error?.description == "\(tmp.path): found no valid file for the classes a_empty, b_empty; supported extensions are: "
-            + ".jpg, .jpeg, .png, .ppm, .bmp, .pgm, .tif, .tiff, .webp")
+            + ".jpg, .jpeg, .png")
         // With isValidFile the extension list is not mentioned.
         let custom = #expect(throws: DatasetError.self) { try ImageFolder(root: tmp.path, isValidFile: { $0.hasSuffix(".txt") }) }
         #expect(custom?.description == "\(tmp.path): found no valid file for the classes a_empty, ok")
+    }
+
+    @Test func onlyDecodableFormatsAreSamples() throws {
+        // torchvision would take .bmp/.tif/.webp; ImageIO cannot decode them, so they are left out,
+        // and a class holding only such files is an error that says so.
+        let tmp = TempDir()
+        defer { tmp.cleanup() }
+        tmp.copy(Fixtures.path("folder/cat/a.png"), to: "ok/a.png")
+        tmp.file("ok/b.bmp", [0x42, 0x4D, 0, 0])
+        tmp.file("only_bmp/x.bmp", [0x42, 0x4D, 0, 0])
+        tmp.file("only_bmp/y.TIFF", [0x49, 0x49, 0x2A, 0])
+        let error = #expect(throws: DatasetError.self) { try ImageFolder(root: tmp.path) }
+        #expect(error?.kind == .emptyClasses)
+        #expect(error?.description == "\(tmp.path): found no valid file for the classes only_bmp; supported extensions are: "
+            + ".jpg, .jpeg, .png (2 image files of other formats, e.g. .bmp, .tif, .webp, were left out: only JPEG and PNG are decoded)")
+        try FileManager.default.removeItem(atPath: tmp.path + "/only_bmp")
+        let folder = try ImageFolder(root: tmp.path)
+        #expect(folder.samples.map { String($0.path.dropFirst(tmp.path.count + 1)) } == ["ok/a.png"])
     }
 
     @Test func symlinksAreFollowedAndCyclesDoNotHang() throws {

@@ -2,7 +2,10 @@
 // a loop must be visited exactly once: back to back (workers spinning), after pauses longer than
 // the spin time (workers parked and woken), from several threads at once (the pool busy: the
 // others fall back to Dispatch), with loops nested in loop bodies (run serially), and while the
-// workers cannot get a core (more busy threads than cores: the caller claims their chunks).
+// workers cannot get a core (more busy threads than cores: the caller claims their chunks). Every
+// expectation holds whatever the scheduler does: none depends on which thread ran which chunk,
+// except the worker check, which waits for the event (a chunk run by a worker) with a bound of
+// minutes, not for a timing.
 
 import Foundation
 import Synchronization
@@ -87,7 +90,8 @@ import XCTest
         let r = Self.visit(loops: 500, size: 1000)
         stop.raised.store(true, ordering: .relaxed)
         #expect(Self.firstMiscount(r) == nil)
-        if Threading.count > 1 { #expect(r.callerOnlyLoops > 0) }
+        // How many loops ran wholly on the caller (r.callerOnlyLoops) depends on the scheduler, so it
+        // is not asserted: a worker that does get a core may take a chunk of every loop.
     }
 
     @Test func nestedLoopsRunSeriallyAndCompletely() {
@@ -109,19 +113,32 @@ import XCTest
     }
 }
 
-/// Back-to-back loops, checked under XCTest: `swift test` runs the XCTest cases one at a time and
-/// apart from the Swift Testing suites, whose concurrent conv tests otherwise hold the pool for
-/// seconds at a time, so that "a chunk lands on a worker" would wait on them rather than test the pool.
+/// The pool's workers, checked under XCTest: `swift test` runs the XCTest cases one at a time and
+/// apart from the Swift Testing suites, whose concurrent loops would otherwise hold the pool (their
+/// loops then run on Dispatch) while this one wants it.
 final class SpinningPoolWorkerTests: XCTestCase {
     func testBackToBackLoopsVisitEveryElementOnce() {
         let r = SpinningPoolTests.visit(loops: 3000, size: 1000)
         XCTAssertNil(SpinningPoolTests.firstMiscount(r))
-        // The loops run on the pool: some chunk lands on a worker thread (soon, unless the machine
-        // is so loaded that the worker never gets a core: then the caller claims every chunk).
-        guard Threading.count > 1, !r.sawWorker else { return }
-        let deadline = Date().addingTimeInterval(20)
-        var seen = false
-        while !seen && Date() < deadline { seen = SpinningPoolTests.visit(loops: 100, size: 1000).sawWorker }
-        XCTAssertTrue(seen, "no chunk ran on the pool's workers in 20 s")
+    }
+
+    func testAChunkTheCallerCannotTakeRunsOnAWorker() {
+        // Two chunks; whichever the caller claims waits until the other has run. The caller cannot
+        // run it (it is busy in its own), so a worker must, whenever the kernel gives it a core:
+        // this waits for that event (up to 5 minutes, on a machine however loaded), not for a time.
+        guard Threading.count > 1 else { return }
+        let caller = pthread_self()
+        let other = Mutex<String?>(nil)
+        let start = Date()
+        Threading.parallelFor(2, grain: 1) { _, _ in
+            if pthread_equal(pthread_self(), caller) != 0 {
+                while other.withLock({ $0 }) == nil && Date().timeIntervalSince(start) < 300 { usleep(200) }
+            } else {
+                let name = SpinningPoolTests.currentThreadName()
+                other.withLock { $0 = name }
+            }
+        }
+        let name = other.withLock { $0 }
+        XCTAssertEqual(name?.hasPrefix("vision-worker"), true, "the other chunk ran on \(name ?? "no other thread in 5 minutes")")
     }
 }
