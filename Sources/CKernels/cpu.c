@@ -36,7 +36,12 @@ static int x86_supports(int isa) {
 int vk_isa_supported(int isa) {
     if (isa == VK_ISA_PORTABLE) return 1;
 #if defined(__x86_64__)
-    return x86_supports(isa);
+    // cpuid traps to the hypervisor in a VM (microseconds): ask once per ISA. A race only repeats
+    // the same answer.
+    static _Atomic int known[3];  // 0 unknown, 1 no, 2 yes
+    if (isa < 0 || isa > 2) return 0;
+    if (!known[isa]) known[isa] = x86_supports(isa) ? 2 : 1;
+    return known[isa] == 2;
 #else
     return 0;
 #endif
@@ -102,8 +107,8 @@ double vk_fma_peak_loop(int isa, long iterations) {
     return vk_fma_portable(iterations);
 }
 
-static _Thread_local float *workspace_buffers[4];
-static _Thread_local size_t workspace_capacity[4];
+static _Thread_local float *workspace_buffers[6];
+static _Thread_local size_t workspace_capacity[6];
 
 float *vk_workspace(int slot, size_t floats) {
     if (workspace_capacity[slot] >= floats) return workspace_buffers[slot];

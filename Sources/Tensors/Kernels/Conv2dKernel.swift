@@ -305,6 +305,13 @@ package enum Conv2dKernel {
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, packed: PackedConvWeights? = nil,
                                residual: UnsafePointer<Float>? = nil, activation: ConvActivation = .none) {
         let algorithm = ConvAlgorithm.choose(for: g, .forward)
+        if algorithm == .winograd {
+            let isa = KernelISA.active
+            let weights = packed.flatMap { $0.matches(g, isa: isa) ? $0.winograd() : nil }
+                ?? WinogradWeights(w, outChannels: g.outChannels, inChannels: g.inChannels, isa: isa)
+            WinogradConv2d.forward(x, weights: weights, bias: bias, residual: residual, activation: activation, y, g)
+            return
+        }
         if algorithm == .implicitGemm {
             let isa = KernelISA.active
             let weights = packed.flatMap { $0.matches(g, isa: isa) ? $0 : nil }

@@ -28,6 +28,10 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     case tiled
     /// Several small images per GEMM (forward and backward; batches of small maps).
     case batched
+    /// Winograd F(4×4, 3×3): 3×3 stride-1 convs as 36 GEMMs on transformed 6×6 tiles, weights
+    /// transformed once per model in inference, the epilogue fused into the output transform
+    /// (forward only; padding ≤ 2, no dilation, one group).
+    case winograd
 
     /// Directions a conv runs in.
     public enum Direction: Sendable { case forward, backward }
@@ -53,6 +57,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         case .shifted: direction == .forward && Conv2dKernel.useShifted && ShiftedConv2d.applies(g)
         case .tiled: TiledConv2d.applies(g)
         case .batched: BatchedConv2d.applies(g)
+        case .winograd: direction == .forward && WinogradConv2d.applies(g)
         }
     }
 
@@ -78,11 +83,17 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         if let forced = override ?? environmentOverride, forced.applies(to: g, direction) { return forced }
         switch direction {
         case .forward:
-            return .implicitGemm
+            return prefersWinograd(g) ? .winograd : .implicitGemm
         case .backward:
             if ConvAlgorithm.batched.applies(to: g, .backward) { return .batched }
             if ConvAlgorithm.tiled.applies(to: g, .backward) { return .tiled }
             return .im2col
         }
+    }
+
+    /// Whether Winograd beats the implicit GEMM on `g` (measured; see the table above).
+    static func prefersWinograd(_ g: Conv2dGeometry) -> Bool {
+        guard WinogradConv2d.applies(g) else { return false }
+        return false
     }
 }
