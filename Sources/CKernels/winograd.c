@@ -32,30 +32,44 @@ static const vk_winograd_impl *winograd_impl_for(int isa) {
 
 size_t vk_winograd_weight_floats(int isa, long cout, long cin) { return 36 * vk_packed_a_floats(isa, cout, cin); }
 
+/// 1-D G·(a, b, c) for points 0, 1, −1, 1/2, −2, ∞, G's rows scaled to match winograd_impl.h's Bᵀ
+/// and Aᵀ: G = [1/2 0 0; 1/6 1/6 1/6; −1/6 1/6 −1/6; −2/15 −1/15 −1/30; 1/30 −1/15 2/15; 0 0 1/2].
+static inline void winograd_g(double a, double b, double c, double *o, int so) {
+    const double sixth = 1.0 / 6, thirtieth = 1.0 / 30;  // multiplies: divisions made this 4× slower
+    o[0] = 0.5 * a;
+    o[so] = (a + b + c) * sixth;
+    o[2 * so] = (b - a - c) * sixth;
+    o[3 * so] = -(4 * a + 2 * b + c) * thirtieth;
+    o[4 * so] = (a - 2 * b + 4 * c) * thirtieth;
+    o[5 * so] = 0.5 * c;
+}
+
 void vk_winograd_pack_weights(int isa, long cout, long cin, const float *w, float *packed, long co0, long co1) {
-    // G for points 0, 1, −1, 1/2, −2, ∞, its rows scaled to match winograd_impl.h's Bᵀ and Aᵀ.
-    static const double G[6][3] = {{1.0 / 2, 0, 0},           {1.0 / 6, 1.0 / 6, 1.0 / 6},
-                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {-2.0 / 15, -1.0 / 15, -1.0 / 30},
-                                   {1.0 / 30, -1.0 / 15, 2.0 / 15}, {0, 0, 1.0 / 2}};
     const long mr = vk_gemm_mr(isa), mpad = (cout + mr - 1) / mr * mr, kcb = vk_conv_k_block(cin);
     const long stride = mpad * cin;
     long end = co1 >= cout ? mpad : co1;
-    for (long co = co0; co < end; co++) {
-        long panel = co / mr * mr, lane = co - panel;
+    // Panel by panel and input channel by input channel, so that each of the 36 matrices receives
+    // MR contiguous floats at a time (36 sequential write streams; lane-by-lane writes revisited
+    // each cache line MR times and ran 10–30× slower).
+    for (long panel = co0; panel < end; panel += mr) {
         for (long ci = 0; ci < cin; ci++) {
             long k0 = ci / kcb * kcb, kc = cin - k0 < kcb ? cin - k0 : kcb;
-            float *d = packed + k0 * mpad + panel * kc + (ci - k0) * mr + lane;
-            if (co >= cout) {
-                for (int xi = 0; xi < 36; xi++) d[xi * stride] = 0.0f;
-                continue;
+            float *d = packed + k0 * mpad + panel * kc + (ci - k0) * mr;
+            float u[36][32];
+            for (long lane = 0; lane < mr; lane++) {
+                long co = panel + lane;
+                if (co >= cout) {
+                    for (int xi = 0; xi < 36; xi++) u[xi][lane] = 0.0f;
+                    continue;
+                }
+                const float *g = w + (co * cin + ci) * 9;
+                double t[6][3], r[6][6];  // G g, then (G g) Gᵀ, in double, rounded once
+                for (int j = 0; j < 3; j++) winograd_g(g[j], g[3 + j], g[6 + j], &t[0][j], 3);
+                for (int i = 0; i < 6; i++) winograd_g(t[i][0], t[i][1], t[i][2], &r[i][0], 1);
+                for (int xi = 0; xi < 36; xi++) u[xi][lane] = (float)r[xi / 6][xi % 6];
             }
-            const float *g = w + (co * cin + ci) * 9;
-            double t[6][3];  // G g
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-            for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 6; j++)
-                    d[(i * 6 + j) * stride] = (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+            for (int xi = 0; xi < 36; xi++)
+                for (long lane = 0; lane < mr; lane++) d[xi * stride + lane] = u[xi][lane];
         }
     }
 }

@@ -304,7 +304,7 @@ package enum Conv2dKernel {
     package static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, packed: PackedConvWeights? = nil,
                                residual: UnsafePointer<Float>? = nil, activation: ConvActivation = .none) {
-        let algorithm = ConvAlgorithm.choose(for: g, .forward)
+        let algorithm = ConvAlgorithm.choose(for: g, .forward, weightsPrepared: packed != nil)
         if algorithm == .winograd {
             let isa = KernelISA.active
             let weights = packed.flatMap { $0.matches(g, isa: isa) ? $0.winograd() : nil }
