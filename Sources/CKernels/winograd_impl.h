@@ -11,6 +11,7 @@
 //   Aᵀ = [1 1 1 8 1 0; 0 1 −1 4 −2 0; 0 1 1 2 4 0; 0 1 −1 1 −8 1]
 // (G, with the matching scalings, is applied to the weights in winograd.c.)
 #include "internal.h"
+#include <string.h>
 
 #if !defined(WINO_NB) || !defined(WINO_VEC)
 #error "define WINO_NB (tiles per block, the GEMM tile's NR) and WINO_VEC (floats per vector) first"
@@ -41,6 +42,19 @@ static inline void wino_at(const float *restrict m, long sm, float *restrict o, 
     }
 }
 
+/// Tiles [0, n) of one patch row: p[q·2·WINO_NB + j] = row[4j + q] for the tile's 6 columns q.
+static inline void wino_split(float *restrict p, const float *restrict row, long n) {
+    enum { PS = 2 * WINO_NB };
+    for (long j = 0; j < n; j++) {
+        p[j] = row[4 * j];
+        p[PS + j] = row[4 * j + 1];
+        p[2 * PS + j] = row[4 * j + 2];
+        p[3 * PS + j] = row[4 * j + 3];
+        p[4 * PS + j] = row[4 * j + 4];
+        p[5 * PS + j] = row[4 * j + 5];
+    }
+}
+
 /// Floats of scratch wino_input needs: the zero-padded input rows of a block's runs.
 enum { WINO_ROWS_FLOATS = 6 * WINO_NB * (4 * WINO_VEC + 8) };
 
@@ -53,12 +67,16 @@ static void wino_input(const vk_conv_geometry *g, const float *x, const vk_wino_
     const long H = g->height, W = g->width, cin = g->in_channels, ph = g->pad_h, pw = g->pad_w;
     _Alignas(64) float patch[36 * PS], t[36 * WINO_NB];
     for (int i = 0; i < 36 * PS; i++) patch[i] = 0.0f;
+    // First every input row the block reads, zero-padded, for whole vectors of tiles (the columns
+    // past a run are overwritten by the next run or lie past the block's last tile: finite values
+    // in GEMM columns that are never stored); then the patches from them. Two passes, so that the
+    // vector loads of the second do not wait on the first's recent stores (a load spanning
+    // several smaller stores cannot be forwarded from them). Which parts of the rows are padding
+    // is the same for every channel: they are zeroed once.
+    long total = 0;
+    for (int s = 0; s < count; s++) total += 6 * (4 * ((runs[s].count + WINO_VEC - 1) / WINO_VEC * WINO_VEC) + 2);
+    for (long q = 0; q < total; q++) rows[q] = 0.0f;
     for (long c = 0; c < cin; c++) {
-        // First every input row the block reads, zero-padded, for whole vectors of tiles (the
-        // columns past a run are overwritten by the next run or lie past the block's last tile:
-        // finite values in GEMM columns that are never stored); then the patches from them. Two
-        // passes, so that the vector loads of the second do not wait on the first's recent stores
-        // (a load spanning several smaller stores cannot be forwarded from them).
         float *rp = rows;
         for (int s = 0; s < count; s++) {
             const vk_wino_run *u = &runs[s];
@@ -67,15 +85,10 @@ static void wino_input(const vk_conv_geometry *g, const float *x, const vk_wino_
             long lo = iw0 < 0 ? -iw0 : 0, hi = W - iw0 < width ? W - iw0 : width;
             for (int r = 0; r < 6; r++, rp += width) {
                 long ih = 4 * u->tile_row - ph + r;
-                if (ih < 0 || ih >= H) {
-                    for (long q = 0; q < width; q++) rp[q] = 0.0f;
-                    continue;
-                }
-                const float *src = plane + ih * W + iw0;
-                long q = 0;
-                for (; q < lo; q++) rp[q] = 0.0f;
-                for (; q < hi; q++) rp[q] = src[q];
-                for (; q < width; q++) rp[q] = 0.0f;
+                if (ih < 0 || ih >= H) continue;
+                // (memcpy: rows are 20–60 floats, where a vectorised loop spends most of its
+                // time in the scalar remainder)
+                if (hi > lo) memcpy(rp + lo, plane + ih * W + iw0 + lo, (size_t)(hi - lo) * sizeof(float));
             }
         }
         rp = rows;
@@ -84,14 +97,10 @@ static void wino_input(const vk_conv_geometry *g, const float *x, const vk_wino_
             long n = (u->count + WINO_VEC - 1) / WINO_VEC * WINO_VEC, width = 4 * n + 2;
             for (int r = 0; r < 6; r++, rp += width) {
                 float *p = patch + r * 6 * PS + u->offset;
-                for (long j = 0; j < n; j++) {  // n is whole vectors: no scalar remainder runs
-                    p[j] = rp[4 * j];
-                    p[PS + j] = rp[4 * j + 1];
-                    p[2 * PS + j] = rp[4 * j + 2];
-                    p[3 * PS + j] = rp[4 * j + 3];
-                    p[4 * PS + j] = rp[4 * j + 4];
-                    p[5 * PS + j] = rp[4 * j + 5];
-                }
+                // Constant trip counts for the common lengths: no vector-loop set-up per row.
+                if (n == WINO_VEC) wino_split(p, rp, WINO_VEC);
+                else if (n == 2 * WINO_VEC) wino_split(p, rp, 2 * WINO_VEC);
+                else wino_split(p, rp, n);
             }
         }
         // Rows of the patch (along the tile's columns), then columns: V = Bᵀ d B.
