@@ -44,7 +44,8 @@ static inline void winograd_g(double a, double b, double c, double *o, int so) {
     o[5 * so] = 0.5 * c;
 }
 
-void vk_winograd_pack_weights(int isa, long cout, long cin, const float *w, float *packed, long co0, long co1) {
+/// vk_winograd_pack_weights, of w itself or (`flipped`) of its transpose with the taps reversed.
+static void pack_weights(int isa, int flipped, long cout, long cin, const float *w, float *packed, long co0, long co1) {
     const long mr = vk_gemm_mr(isa), mpad = (cout + mr - 1) / mr * mr, kcb = vk_conv_k_block(cin);
     const long stride = mpad * cin;
     long end = co1 >= cout ? mpad : co1;
@@ -62,7 +63,13 @@ void vk_winograd_pack_weights(int isa, long cout, long cin, const float *w, floa
                     for (int xi = 0; xi < 36; xi++) u[xi][lane] = 0.0f;
                     continue;
                 }
+                float f[9];
                 const float *g = w + (co * cin + ci) * 9;
+                if (flipped) {  // w is cin × cout × 3 × 3: g[t] = w[ci][co][8 − t]
+                    const float *o = w + (ci * cout + co) * 9;
+                    for (int t = 0; t < 9; t++) f[t] = o[8 - t];
+                    g = f;
+                }
                 double t[6][3], r[6][6];  // G g, then (G g) Gᵀ, in double, rounded once
                 for (int j = 0; j < 3; j++) winograd_g(g[j], g[3 + j], g[6 + j], &t[0][j], 3);
                 for (int i = 0; i < 6; i++) winograd_g(t[i][0], t[i][1], t[i][2], &r[i][0], 1);
@@ -72,6 +79,14 @@ void vk_winograd_pack_weights(int isa, long cout, long cin, const float *w, floa
                 for (long lane = 0; lane < mr; lane++) d[xi * stride + lane] = u[xi][lane];
         }
     }
+}
+
+void vk_winograd_pack_weights(int isa, long cout, long cin, const float *w, float *packed, long co0, long co1) {
+    pack_weights(isa, 0, cout, cin, w, packed, co0, co1);
+}
+
+void vk_winograd_pack_weights_flipped(int isa, long cout, long cin, const float *w, float *packed, long co0, long co1) {
+    pack_weights(isa, 1, cout, cin, w, packed, co0, co1);
 }
 
 /// Cuts tiles [t0, t0 + n) into runs of one tile row each.

@@ -2,7 +2,8 @@
 // that are not multiples of 4 (partial edge tiles), 1×1 and 2×2 maps, padding 0–2, batches whose
 // tile blocks cross images, channel counts that fit no register tile and Cin above one K block;
 // the fused epilogue (bias, residual, ReLU, NaN through ReLU); the packed (evaluation-mode) form
-// with its cached transform; gradients under autograd unchanged.
+// with its cached transform; gradients under autograd (weight and bias gradients unchanged, the
+// input gradient as a Winograd conv of dy against the direct gradients).
 //
 // Error. F(4,3) adds rounding in the transforms, so it is less exact than direct fp32 summation.
 // With the points 0, ±1, 1/2, −2 (CKernels/winograd_impl.h), measured 2026-12-02 on every ISA
@@ -128,6 +129,9 @@ import TestSupport
     }
 
     @Test func gradientsUnderAutogradAreUnchanged() throws {
+        // The forward's algorithm does not change the weight and bias gradients (the backward pass
+        // reads x, w and dy only); forced, Winograd also computes the input gradient (a forward
+        // conv of dy with the flipped weights), to its own rounding.
         let c = Self.case3x3(2, 12, 9, 10, 14, pad: 1)
         var g = RandomGenerator(seed: 45)
         let gy = Tensor.uniform([c.n, c.cout, c.oh, c.ow], low: -1, high: 1, generator: &g)
@@ -142,7 +146,22 @@ import TestSupport
         }
         let winograd = try run(.winograd), direct = try run(.implicitGemm)
         #expect(Self.relativeError(winograd.y, direct.y) <= Self.tolerance)
-        #expect(winograd.grads == direct.grads)  // the backward pass does not depend on the forward's algorithm
+        #expect(Self.relativeError(winograd.grads[0], direct.grads[0]) <= Self.tolerance)
+        #expect(winograd.grads[1] == direct.grads[1])
+        #expect(winograd.grads[2] == direct.grads[2])
+    }
+
+    @Test(arguments: isas)
+    func inputGradientMatchesDirectGradients(_ isa: KernelISA) throws {
+        try KernelISA.$override.withValue(isa) {
+            try ConvAlgorithm.$override.withValue(.winograd) {
+                for c in [Self.case3x3(3, 17, 11, 13, 21, pad: 1), Self.case3x3(2, 20, 6, 5, 9, pad: 0),
+                          Self.case3x3(17, 8, 7, 7, 16, pad: 1)] {
+                    #expect(ConvAlgorithm.choose(for: ConvAlgorithmTests.geometry(c), .forward) == .winograd)
+                    try ConvTiledTests.checkBackward(c, seed: 47, label: "\(isa) winograd")
+                }
+            }
+        }
     }
 
     @Test func appliesOnlyTo3x3Stride1() {

@@ -94,6 +94,10 @@ size_t vk_winograd_weight_floats(int isa, long cout, long cin);
 /// `packed` (vk_winograd_weight_floats): threads pack disjoint channel ranges.
 void vk_winograd_pack_weights(int isa, long cout, long cin, const float *w, float *packed, long co0, long co1);
 
+/// vk_winograd_pack_weights for the input gradient of a stride-1 3×3 conv with weight w (here
+/// cin × cout × 3 × 3: `cout`, `cin` are the gradient conv's): the weight transposed, taps reversed.
+void vk_winograd_pack_weights_flipped(int isa, long cout, long cin, const float *w, float *packed, long co0, long co1);
+
 /// Winograd F(4×4, 3×3) conv2d forward, one thread, for 3×3, stride 1, undilated, ungrouped convs
 /// (padding ≤ 2): output channels [m0, m1) (m0 a multiple of MR) of the tiles [tile0, tile1)
 /// (tile0 a multiple of NR) of the flattened (image, tile row, tile column) index, tiles being

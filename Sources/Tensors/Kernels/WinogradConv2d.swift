@@ -25,8 +25,11 @@ public final class WinogradWeights: @unchecked Sendable {
     public let outChannels: Int, inChannels: Int
     let storage: TensorStorage
 
-    /// Transforms and packs `weight` (Cout × Cin × 3 × 3) for `isa`, in parallel over channel panels.
-    package init(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, isa: KernelISA) {
+    /// Transforms and packs `weight` (Cout × Cin × 3 × 3) for `isa`, in parallel over channel panels;
+    /// with `flippedTranspose`, `weight` is Cin × Cout × 3 × 3 and the transform is of its transpose
+    /// with the taps reversed (the input gradient of a stride-1 conv as a forward conv of dy).
+    package init(_ weight: UnsafePointer<Float>, outChannels: Int, inChannels: Int, isa: KernelISA,
+                 flippedTranspose: Bool = false) {
         self.isa = isa
         self.outChannels = outChannels
         self.inChannels = inChannels
@@ -36,7 +39,12 @@ public final class WinogradWeights: @unchecked Sendable {
         let base = storage.base
         // ~36·9 flops per (co, ci) pair, in double.
         Threading.parallelFor(panels, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(mr &* inChannels &* 36, 1))) { p0, p1 in
-            vk_winograd_pack_weights(isa.code, outChannels, inChannels, weight, base, p0 &* mr, Swift.min(outChannels, p1 &* mr))
+            let (co0, co1) = (p0 &* mr, Swift.min(outChannels, p1 &* mr))
+            if flippedTranspose {
+                vk_winograd_pack_weights_flipped(isa.code, outChannels, inChannels, weight, base, co0, co1)
+            } else {
+                vk_winograd_pack_weights(isa.code, outChannels, inChannels, weight, base, co0, co1)
+            }
         }
     }
 
