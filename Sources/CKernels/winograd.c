@@ -21,12 +21,13 @@
 /// Floats of M a channel block may take (36 · MC · NR): MC = 48 on AVX-512, 96 on AVX2.
 enum { WINO_M_FLOATS = 55296 };
 
-static const vk_winograd_impl *winograd_impl_for(int isa) {
+/// The transforms that go with the GEMM micro-kernel `im` (same ISA, same block of NR tiles).
+static const vk_winograd_impl *winograd_impl_for(const vk_impl *im) {
 #if defined(__x86_64__)
-    if (isa == VK_ISA_AVX512 && vk_isa_supported(VK_ISA_AVX512)) return &vk_winograd_avx512;
-    if (isa == VK_ISA_AVX2 && vk_isa_supported(VK_ISA_AVX2)) return &vk_winograd_avx2;
+    if (im == &vk_impl_avx512) return &vk_winograd_avx512;
+    if (im == &vk_impl_avx2) return &vk_winograd_avx2;
 #endif
-    (void)isa;
+    (void)im;
     return &vk_winograd_portable;
 }
 
@@ -106,7 +107,7 @@ void vk_winograd_forward(int isa, const vk_conv_geometry *g, const float *x, con
                          long tile0, long tile1, float *y, const vk_epilogue *epilogue) {
     if (m1 <= m0 || tile1 <= tile0) return;
     const vk_impl *im = vk_impl_for(isa);
-    const vk_winograd_impl *wi = winograd_impl_for(isa);
+    const vk_winograd_impl *wi = winograd_impl_for(im);
     const int mr = im->mr, nr = im->nr;
     const long cin = g->in_channels, cout = g->out_channels;
     const long mpad = (cout + mr - 1) / mr * mr, ustride = mpad * cin, kcb = vk_conv_k_block(cin);
