@@ -97,28 +97,33 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// Whether Winograd beats the implicit GEMM on `g` forward; `weightsPrepared` says whether its
     /// weight transform is kept across calls (inference) or made per call (training).
     ///
-    /// Measured 2026-12-02 on the Zen 5 EPYC, 2 threads, kernels alone with weights cached, the two
-    /// alternating in one process (a shared, busy machine: ratios vary ±30% between runs), as
-    /// implicit-GEMM time / Winograd time, AVX-512 | AVX2 (tiles = 4×4 output tiles of the batch):
+    /// Measured 2026-12-02 on the Zen 5 EPYC (family 26 model 2), kernels alone with the weights
+    /// prepared, the two alternating in one process, fastest of ~10–40 runs each (the machine was
+    /// shared and busy; minima are what repeat), as implicit-GEMM time / Winograd time, on
+    /// 1 | 2 threads (tiles = 4×4 output tiles of the batch):
     ///
-    /// | shape (Cin→Cout @ map) | batch 1 | batch 16 |
+    /// | Cin→Cout @ map, batch (tiles) | AVX-512 | AVX2 |
     /// |---|---|---|
-    /// | 64 @ 56² (ResNet layer1; 196 tiles at b1) | 1.9 \| 2.2 | 1.8 \| 2.3 |
-    /// | 128 @ 28² (layer2; 49) | 1.3–3.6 \| 1.6 | 1.8 \| 2.5 |
-    /// | 256 @ 14² (layer3; 16) | 0.66–0.87 \| 0.5–1.9 | 1.3 \| 1.9 |
-    /// | 512 @ 7² (layer4; 4) | 0.20–0.32 \| 0.5–0.8 | 1.4 \| 1.6 |
-    /// | 512 @ 7², batch 2 / 4 / 8 (8 / 16 / 32 tiles) | 0.3–0.5 / 0.8 / 1.1–1.4 \| 1.0–1.6 / 1.3 / 1.5–1.9 | |
-    /// | VGG-16: 64 @ 224², 64→128 @ 112², 128 @ 112² | 2.9, 2.1, 2.9 \| 2.4, 2.4, 3.0 | |
-    /// | VGG-16: 128→256 @ 56², 256 @ 56², 256→512 @ 28², 512 @ 28² | 1.5, 1.65, 1.5, 1.7 \| 2.8, 2.5, 2.2, 1.6 | |
-    /// | VGG-16: 512 @ 14² (16 tiles) | 0.86–0.91 \| 1.4–1.75 | |
-    /// | 3→64 @ 224² (VGG's first conv) | 0.66 \| 0.39 | |
-    /// | 16 @ 32² (64 tiles), 32 @ 16² (16 tiles) | 1.2, 0.55 \| 2.1, 1.25 | |
+    /// | 64 @ 56², b1 (196): ResNet layer1 | 2.17 \| 2.17 | 2.42 \| 2.38 |
+    /// | 128 @ 28², b1 (49): layer2 | 2.07 \| 2.16 | 2.38 \| 2.36 |
+    /// | 256 @ 14², b1 (16): layer3 | 1.07 \| 1.17 | 2.40 \| 1.95 |
+    /// | 512 @ 7², b1 (4): layer4 | 0.34 \| 0.33 | 0.59 \| 0.57 |
+    /// | 64 @ 56², 128 @ 28², 256 @ 14², 512 @ 7², b16 | 2.12, 2.26, 1.94, 1.63 \| 1.98, 2.92, 2.93, 1.60 | 2.08, 2.83, 2.63, 1.56 \| 2.60, 3.08, 3.11, 1.66 |
+    /// | 512 @ 7², b4 (16) | 0.89 \| 0.83 | 1.75 \| 1.92 |
+    /// | 256 @ 14², b2 (32) | 1.56 \| 1.44 | 2.41 \| 2.22 |
+    /// | VGG-16 b1: 64 @ 224², 128 @ 112², 256 @ 56², 512 @ 28² | 3.22, 2.18, 1.80, 1.70 \| 3.44, 3.68, 2.95, 1.56 | 3.11, 3.18, 4.53, 1.60 \| 2.84, 3.13, 3.08, 1.93 |
+    /// | 512 @ 14², b1 (16): VGG-16 block 5 | 0.89 \| 0.87 | 2.47 \| 1.70 |
+    /// | 3→64 @ 224², b1: VGG-16's first conv | 0.83 \| 0.78 | 0.58 \| 0.57 |
+    /// | 16 @ 32² (64), 32 @ 16² (16), b1 | 1.77, 1.00 \| 1.59, 0.65 | 2.48, 2.11 \| 2.26, 1.42 |
+    /// | 64 @ 8², b64 (256); 64 @ 16², b32 (512); 128 @ 4², b64 (64) (training shapes, 1 thread) | 1.44, 1.97, 1.42 | 2.01, 2.40, 2.19 |
     ///
-    /// Winograd's weight transform is 4× the implicit GEMM's weight, read once per block of NR
-    /// tiles, and a partial block costs a whole one: it loses below one full block (NR tiles: 32 on
-    /// AVX-512, 16 on AVX2 and portable) and with few channels (the transforms dominate). Made per
-    /// call (~30–60 ns per (Cout, Cin) pair on one thread, plus fresh pages), the transform pays
-    /// only with ≥ 256 tiles (derived: the GEMM saves ~0.7 ns per pair and tile at 300 GFLOP/s).
+    /// Winograd's transformed weight is 4× the implicit GEMM's, streamed once per block of NR tiles
+    /// (32 on AVX-512, 16 on AVX2 and portable), and a partial block costs a whole one: below one
+    /// full block it loses (16 tiles on AVX-512: 0.65–1.17; 4 tiles anywhere) and with few input
+    /// channels (the transforms dominate). Made per call (training), the transform (~30–60 ns per
+    /// (Cout, Cin) pair on one thread, 15 ms for 512 × 512) pays only with many tiles: ≥ 256
+    /// (derived: the GEMM saves ~0.7 ns per pair and tile at 300 GFLOP/s). Model level, same day:
+    /// BENCHMARKS.md.
     static func prefersWinograd(_ g: Conv2dGeometry, weightsPrepared: Bool) -> Bool {
         guard WinogradConv2d.applies(g), g.inChannels >= 16, g.outChannels >= 16 else { return false }
         let tiles = WinogradConv2d.tiles(g)
