@@ -4,10 +4,11 @@
 // Design. Each 4×4 output tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, d the tile's 6×6 input patch (tiles
 // overlap by 2): 36 multiplies per (tile, Cin, Cout) instead of 144. Summed over input channels
 // this is 36 independent GEMMs, M[ξ] (Cout × tiles) = U[ξ] (Cout × Cin) · V[ξ] (Cin × tiles), one
-// per transformed position ξ (Lavin & Gray, arXiv 1509.09308; the points are in winograd_impl.h). U is transformed once (in double,
-// rounded once) and packed per ξ exactly as vk_pack_conv_weights packs a Cout × Cin weight, so the
-// GEMMs run on the ISA's own micro-kernel. The tiles of all images of the batch form one index,
-// cut into blocks of NR tiles (the micro-kernel's B panel width); per block:
+// per transformed position ξ (Lavin & Gray, arXiv 1509.09308; the points are in winograd_impl.h).
+// U is transformed once (in double, rounded once) and packed per ξ exactly as vk_pack_conv_weights
+// packs a Cout × Cin weight, so the GEMMs run on the ISA's own micro-kernel. The tiles of all
+// images of the batch form one index, cut into blocks of NR tiles (the micro-kernel's B panel
+// width); per block:
 //   1. the input transform writes V[ξ] as 36 packed Cin × NR panels (Cin·36·NR floats; in L2 up to
 //      ~200 channels on AVX-512),
 //   2. per block of MC output channels (36·MC·NR floats of M, ~216 KB): the 36 GEMMs of that

@@ -9,8 +9,9 @@
 //
 // Forward: Winograd F(4×4, 3×3) for 3×3 stride-1 convs with enough tiles and channels
 // (`prefersWinograd`, with its measurements), else implicit GEMM on our kernels (the gather fused
-// into B packing); both with the fused epilogue. Input gradient of stride-1 convs: the same implicit GEMM on dy with the flipped,
-// transposed weights (`chooseInputGradient`). Weight gradients (and the other input gradients):
+// into B packing); both with the fused epilogue. Input gradient of stride-1 convs: a forward conv
+// of dy with the flipped, transposed weights (`chooseInputGradient`), by the forward rule's pick
+// for that conv with the weights prepared per call. Weight gradients (and the other input gradients):
 // im2col + GEMM pipelines on our GEMM: batched for small maps of a batch, tiled per thread with more
 // than one thread, else plain.
 

@@ -37,8 +37,9 @@ public final class WinogradWeights: @unchecked Sendable {
         let mr = isa.gemmTile.rows
         let panels = (outChannels + mr - 1) / mr
         let base = storage.base
-        // ~36·9 flops per (co, ci) pair, in double.
-        Threading.parallelFor(panels, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(mr &* inChannels &* 36, 1))) { p0, p1 in
+        // ~30–60 ns per (co, ci) pair on one thread (in double).
+        let grain = Swift.max(1, Threading.minimumParallelElements / Swift.max(mr &* inChannels &* 36, 1))
+        Threading.parallelFor(panels, grain: grain) { p0, p1 in
             let (co0, co1) = (p0 &* mr, Swift.min(outChannels, p1 &* mr))
             if flippedTranspose {
                 vk_winograd_pack_weights_flipped(isa.code, outChannels, inChannels, weight, base, co0, co1)
@@ -46,11 +47,6 @@ public final class WinogradWeights: @unchecked Sendable {
                 vk_winograd_pack_weights(isa.code, outChannels, inChannels, weight, base, co0, co1)
             }
         }
-    }
-
-    /// Whether these panels serve `g` on `isa`.
-    func matches(_ g: Conv2dGeometry, isa: KernelISA) -> Bool {
-        self.isa == isa && outChannels == g.outChannels && inChannels == g.inChannels
     }
 }
 

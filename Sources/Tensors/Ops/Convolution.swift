@@ -92,8 +92,9 @@ extension Tensor {
 extension Tensor {
     /// conv2d with the weight given only as packed panels (`PackedConvWeights`), as evaluation-mode
     /// layers hold it: act(conv2d(input) + bias + residual) in one pass of the implicit-GEMM or
-    /// Winograd kernels (repacked if the active ISA path differs). When a gradient is recorded or another algorithm
-    /// is chosen (`ConvAlgorithm`), the weight is unpacked and the ordinary `conv2d` runs.
+    /// Winograd kernels (repacked if the active ISA path differs). When a gradient is recorded or
+    /// another algorithm is chosen (`ConvAlgorithm`), the weight is unpacked and the ordinary
+    /// `conv2d` runs.
     public static func conv2d(_ input: Tensor, packed: PackedConvWeights, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                               padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                               residual: Tensor? = nil, activation: ConvActivation = .none) -> Tensor {
