@@ -92,7 +92,8 @@ double vk_fma_avx2(long iterations);
 double vk_fma_avx512(long iterations);
 #endif
 
-/// A 64-byte-aligned buffer of at least `floats` floats owned by the calling thread (slot 0–3),
+/// A 64-byte-aligned buffer of at least `floats` floats owned by the calling thread (slot 0–3 for
+/// gemm.c and conv.c, 4–5 for winograd.c),
 /// grown on demand and kept for the thread's life; NULL if memory runs out.
 float *vk_workspace(int slot, size_t floats);
 
@@ -158,4 +159,23 @@ static inline void vk_gather_tables(const vk_conv_geometry *g, long group, const
         t->store = u->count >= 32 ? 0xFFFFFFFFu : ((1u << u->count) - 1);
     }
 }
+
+/// A run of one Winograd block's tiles that share an image and a tile row (tiles are 4×4 outputs).
+typedef struct {
+    long image, tile_row, tile_col, count, offset;
+} vk_wino_run;
+
+/// An ISA's Winograd F(4×4, 3×3) transforms over blocks of NR tiles (winograd_impl.h).
+/// `tiles` is the block size (the GEMM tile's NR); `input` needs `rows_floats` of scratch.
+typedef struct {
+    int tiles, rows_floats;
+    void (*input)(const vk_conv_geometry *g, const float *x, const vk_wino_run *runs, int count, float *v, float *rows);
+    void (*output)(const vk_conv_geometry *g, const float *m, long mstride, const vk_wino_run *runs, int count,
+                   long co0, long co1, float *y, const vk_epilogue *e);
+} vk_winograd_impl;
+
+extern const vk_winograd_impl vk_winograd_portable;
+#if defined(__x86_64__)
+extern const vk_winograd_impl vk_winograd_avx2, vk_winograd_avx512;
+#endif
 #endif

@@ -98,4 +98,25 @@ void vk_conv2d_weight_grad(int isa, const vk_conv_geometry *g, long group, const
 /// picks (strict '>', the first NaN wins).
 void vk_max_pool2x2(int isa, const float *x, float *y, int *indices, long H, long W, long OH, long OW);
 
+/// Floats of a Winograd F(4×4, 3×3) weight for `isa`: 36 matrices U[ξ] = (G g Gᵀ)[ξ] (Cout × Cin),
+/// each packed as vk_pack_conv_weights packs a Cout × Cin weight.
+size_t vk_winograd_weight_floats(int isa, long cout, long cin);
+
+/// Transforms and packs output channels [co0, co1) (co0 a multiple of MR; co1 = cout packs the
+/// zero rows of the last panel too) of a 3×3 conv weight w (Cout × Cin × 3 × 3, one group) into
+/// `packed` (vk_winograd_weight_floats): threads pack disjoint channel ranges.
+void vk_winograd_pack_weights(int isa, long cout, long cin, const float *w, float *packed, long co0, long co1);
+
+/// vk_winograd_pack_weights for the input gradient of a stride-1 3×3 conv with weight w (here
+/// cin × cout × 3 × 3: `cout`, `cin` are the gradient conv's): the weight transposed, taps reversed.
+void vk_winograd_pack_weights_flipped(int isa, long cout, long cin, const float *w, float *packed, long co0, long co1);
+
+/// Winograd F(4×4, 3×3) conv2d forward, one thread, for 3×3, stride 1, undilated, ungrouped convs
+/// (padding ≤ 2): output channels [m0, m1) (m0 a multiple of MR) of the tiles [tile0, tile1)
+/// (tile0 a multiple of NR) of the flattened (image, tile row, tile column) index, tiles being
+/// 4×4 outputs (ceil(OH/4) × ceil(OW/4) per image). `u` is vk_winograd_pack_weights' output;
+/// the epilogue (bias, residual with y's layout, activation) is applied as y is written.
+void vk_winograd_forward(int isa, const vk_conv_geometry *g, const float *x, const float *u, long m0, long m1,
+                         long tile0, long tile1, float *y, const vk_epilogue *epilogue);
+
 #endif

@@ -7,12 +7,15 @@
 // chooser's pick, so a forced name never fails. The older switches (VISION_CONV_TILED=0,
 // VISION_CONV_SHIFTED=0, VISION_CONV_BATCHED=0) still remove their algorithm from the choice.
 //
-// Forward: implicit GEMM on our kernels for every shape (the gather fused into B packing, fused
-// epilogue). Input gradient of stride-1 convs: the same implicit GEMM on dy with the flipped,
-// transposed weights (`chooseInputGradient`). Weight gradients of ungrouped convs: the implicit
-// GEMM's weight-gradient form (`chooseWeightGradient`). The other gradients (strided convs' input
-// gradient, grouped convs' weight gradient): im2col + GEMM pipelines on our GEMM: batched for small
-// maps of a batch, tiled per thread with more than one thread, else plain.
+// Forward: Winograd F(4×4, 3×3) for 3×3 stride-1 convs with enough tiles and channels
+// (`prefersWinograd`, with its measurements), else implicit GEMM on our kernels (the gather fused
+// into B packing); both with the fused epilogue. Input gradient of stride-1 convs that do not
+// widen: a forward conv of dy with the flipped, transposed weights (`chooseInputGradient`), by the
+// forward rule's pick for that conv with the weights prepared per call. Weight gradients of
+// ungrouped convs: the implicit GEMM's weight-gradient form (`chooseWeightGradient`). The other
+// gradients (strided or widening convs' input gradient, grouped convs' weight gradient): im2col +
+// GEMM pipelines on our GEMM: batched for small maps of a batch, tiled per thread with more than
+// one thread, else plain.
 
 import Foundation
 
@@ -29,6 +32,10 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     case tiled
     /// Several small images per GEMM (forward and backward; batches of small maps).
     case batched
+    /// Winograd F(4×4, 3×3): 3×3 stride-1 convs as 36 GEMMs on transformed 6×6 tiles, weights
+    /// transformed once per model in inference, the epilogue fused into the output transform
+    /// (forward only; padding ≤ 2, no dilation, one group).
+    case winograd
 
     /// Directions a conv runs in.
     public enum Direction: Sendable { case forward, backward }
@@ -54,6 +61,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         case .shifted: direction == .forward && Conv2dKernel.useShifted && ShiftedConv2d.applies(g)
         case .tiled: TiledConv2d.applies(g)
         case .batched: BatchedConv2d.applies(g)
+        case .winograd: direction == .forward && WinogradConv2d.applies(g)
         }
     }
 
@@ -95,15 +103,53 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     }
 
     /// The algorithm for `g` in `direction`: a forced one if it applies, else the default rule.
-    public static func choose(for g: Conv2dGeometry, _ direction: Direction) -> ConvAlgorithm {
+    /// `weightsPrepared` (forward): whether the weights are packed once and kept (inference), so
+    /// that a weight transform made on first use is reused; false when they are packed per call.
+    public static func choose(for g: Conv2dGeometry, _ direction: Direction, weightsPrepared: Bool = true) -> ConvAlgorithm {
         if let forced = override ?? environmentOverride, forced.applies(to: g, direction) { return forced }
         switch direction {
         case .forward:
-            return .implicitGemm
+            return prefersWinograd(g, weightsPrepared: weightsPrepared) ? .winograd : .implicitGemm
         case .backward:
             if ConvAlgorithm.batched.applies(to: g, .backward) { return .batched }
             if ConvAlgorithm.tiled.applies(to: g, .backward) { return .tiled }
             return .im2col
         }
+    }
+
+    /// Whether Winograd beats the implicit GEMM on `g` forward; `weightsPrepared` says whether its
+    /// weight transform is kept across calls (inference) or made per call (training).
+    ///
+    /// Measured 2026-12-02 on the Zen 5 EPYC (family 26 model 2), kernels alone with the weights
+    /// prepared, the two alternating in one process, fastest of ~10–40 runs each (the machine was
+    /// shared and busy; minima are what repeat), as implicit-GEMM time / Winograd time, on
+    /// 1 | 2 threads (tiles = 4×4 output tiles of the batch):
+    ///
+    /// | Cin→Cout @ map, batch (tiles) | AVX-512 | AVX2 |
+    /// |---|---|---|
+    /// | 64 @ 56², b1 (196): ResNet layer1 | 2.17 \| 2.17 | 2.42 \| 2.38 |
+    /// | 128 @ 28², b1 (49): layer2 | 2.07 \| 2.16 | 2.38 \| 2.36 |
+    /// | 256 @ 14², b1 (16): layer3 | 1.07 \| 1.17 | 2.40 \| 1.95 |
+    /// | 512 @ 7², b1 (4): layer4 | 0.34 \| 0.33 | 0.59 \| 0.57 |
+    /// | 64 @ 56², 128 @ 28², 256 @ 14², 512 @ 7², b16 | 2.12, 2.26, 1.94, 1.63 \| 1.98, 2.92, 2.93, 1.60 | 2.08, 2.83, 2.63, 1.56 \| 2.60, 3.08, 3.11, 1.66 |
+    /// | 512 @ 7², b4 (16) | 0.89 \| 0.83 | 1.75 \| 1.92 |
+    /// | 256 @ 14², b2 (32) | 1.56 \| 1.44 | 2.41 \| 2.22 |
+    /// | VGG-16 b1: 64 @ 224², 128 @ 112², 256 @ 56², 512 @ 28² | 3.22, 2.18, 1.80, 1.70 \| 3.44, 3.68, 2.95, 1.56 | 3.11, 3.18, 4.53, 1.60 \| 2.84, 3.13, 3.08, 1.93 |
+    /// | 512 @ 14², b1 (16): VGG-16 block 5 | 0.89 \| 0.87 | 2.47 \| 1.70 |
+    /// | 3→64 @ 224², b1: VGG-16's first conv | 0.83 \| 0.78 | 0.58 \| 0.57 |
+    /// | 16 @ 32² (64), 32 @ 16² (16), b1 | 1.77, 1.00 \| 1.59, 0.65 | 2.48, 2.11 \| 2.26, 1.42 |
+    /// | 64 @ 8², b64 (256); 64 @ 16², b32 (512); 128 @ 4², b64 (64) (training shapes, 1 thread) | 1.44, 1.97, 1.42 | 2.01, 2.40, 2.19 |
+    ///
+    /// Winograd's transformed weight is 4× the implicit GEMM's, streamed once per block of NR tiles
+    /// (32 on AVX-512, 16 on AVX2 and portable), and a partial block costs a whole one: below one
+    /// full block it loses (16 tiles on AVX-512: 0.65–1.17; 4 tiles anywhere) and with few input
+    /// channels (the transforms dominate). Made per call (training), the transform (~30–60 ns per
+    /// (Cout, Cin) pair on one thread, 15 ms for 512 × 512) pays only with many tiles: ≥ 256
+    /// (derived: the GEMM saves ~0.7 ns per pair and tile at 300 GFLOP/s). Model level, same day:
+    /// BENCHMARKS.md.
+    static func prefersWinograd(_ g: Conv2dGeometry, weightsPrepared: Bool) -> Bool {
+        guard WinogradConv2d.applies(g), g.inChannels >= 16, g.outChannels >= 16 else { return false }
+        let tiles = WinogradConv2d.tiles(g)
+        return tiles >= KernelISA.active.gemmTile.columns && (weightsPrepared || tiles >= 256)
     }
 }

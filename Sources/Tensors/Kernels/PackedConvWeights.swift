@@ -1,7 +1,10 @@
 // Conv weights packed for our GEMM micro-kernels (MR-row panels per group), made once per model
 // for inference (NN's Conv2d keeps only these, not the folded weight) or once per call in training.
+// A 3×3 weight that a Winograd conv uses also gets its Winograd transform, built on first use and
+// kept beside the panels (`winograd()`).
 
 import CKernels
+import Synchronization
 import Traps
 
 /// A conv weight (Cout × Cin/g × kh × kw) packed for one ISA path's GEMM tile, group by group.
@@ -15,6 +18,8 @@ public final class PackedConvWeights: @unchecked Sendable {
     /// Floats of one group's panels.
     let groupStride: Int
     let storage: TensorStorage
+    /// The Winograd F(4×4, 3×3) transform of the weight for `isa`, made on first use.
+    private let winogradCache = Mutex<WinogradWeights?>(nil)
 
     /// Packs `weight` (Cout × K per group, row-major) for `isa`.
     package init(_ weight: UnsafePointer<Float>, shape: [Int], groups: Int, isa: KernelISA) {
@@ -96,6 +101,21 @@ public final class PackedConvWeights: @unchecked Sendable {
     /// Whether these panels serve `g` on `isa`.
     func matches(_ g: Conv2dGeometry, isa: KernelISA) -> Bool {
         self.isa == isa && outChannels == g.outChannels && groups == g.groups && kPerGroup == g.kPerGroup
+    }
+
+    /// The weight's Winograd F(4×4, 3×3) transform for this ISA path (3×3, one group), made from the
+    /// panels on first use and kept.
+    package func winograd() -> WinogradWeights {
+        winogradCache.withLock { cached in
+            if let cached { return cached }
+            trapUnless(groups == 1 && shape.count == 4 && shape[2] == 3 && shape[3] == 3,
+                       "PackedConvWeights: no Winograd transform for weight \(describe(shape)) with \(groups) groups")
+            let made = unpacked().withUnsafeBufferPointer {
+                WinogradWeights($0.baseAddress!, outChannels: outChannels, inChannels: shape[1], isa: isa)
+            }
+            cached = made
+            return made
+        }
     }
 
     /// The panels of group `group`.

@@ -91,9 +91,10 @@ extension Tensor {
 
 extension Tensor {
     /// conv2d with the weight given only as packed panels (`PackedConvWeights`), as evaluation-mode
-    /// layers hold it: act(conv2d(input) + bias + residual) in one pass of the implicit-GEMM kernels
-    /// (repacked if the active ISA path differs). When a gradient is recorded or another algorithm
-    /// is chosen (`ConvAlgorithm`), the weight is unpacked and the ordinary `conv2d` runs.
+    /// layers hold it: act(conv2d(input) + bias + residual) in one pass of the implicit-GEMM or
+    /// Winograd kernels (repacked if the active ISA path differs). When a gradient is recorded or
+    /// another algorithm is chosen (`ConvAlgorithm`), the weight is unpacked and the ordinary
+    /// `conv2d` runs.
     public static func conv2d(_ input: Tensor, packed: PackedConvWeights, bias: Tensor? = nil, stride: (Int, Int) = (1, 1),
                               padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
                               residual: Tensor? = nil, activation: ConvActivation = .none) -> Tensor {
@@ -102,7 +103,8 @@ extension Tensor {
                                dilation: dilation, groups: packed.groups)
         }
         let recording = ([input] + (bias.map { [$0] } ?? []) + (residual.map { [$0] } ?? [])).contains { shouldRecord($0) }
-        guard !recording, ConvAlgorithm.choose(for: g, .forward) == .implicitGemm else {
+        let algorithm = ConvAlgorithm.choose(for: g, .forward)
+        guard !recording, algorithm == .implicitGemm || algorithm == .winograd else {
             return conv2d(input, weight: packed.unpacked(), bias: bias, stride: stride, padding: padding, dilation: dilation,
                           groups: packed.groups, residual: residual, activation: activation, packed: packed)
         }
@@ -112,8 +114,13 @@ extension Tensor {
         input.withUnsafeBufferPointer { x in
             withOptionalPointer(bias) { b in
                 withOptionalPointer(residual) { r in
-                    ImplicitGemmConv2d.forward(x.baseAddress!, packed: weights, bias: b, residual: r, activation: activation,
-                                               out.storage.base, g)
+                    if algorithm == .winograd {
+                        WinogradConv2d.forward(x.baseAddress!, weights: weights.winograd(), bias: b, residual: r,
+                                               activation: activation, out.storage.base, g)
+                    } else {
+                        ImplicitGemmConv2d.forward(x.baseAddress!, packed: weights, bias: b, residual: r, activation: activation,
+                                                   out.storage.base, g)
+                    }
                 }
             }
         }
