@@ -1,7 +1,7 @@
 // `vision bench machine --json` end to end, with a tiny measurement (a few milliseconds of FMA work
-// per run): the report's keys, one peak per supported ISA path, peaks positive, and the N-thread
-// peak not below half the one-thread peak (a loose sanity bound, not a speed goal: the machine is
-// shared, and the best of the runs is kept).
+// per run): the report's keys, one peak per supported ISA path, peaks positive. No ratio between
+// the N-thread and one-thread peaks is asserted: on a loaded host (2 busy neighbours on 2 cores,
+// 2026-12-02) the N-thread peak fell below half the one-thread one, and speed belongs to benchmarks.
 
 import Foundation
 import Testing
@@ -25,7 +25,6 @@ import Testing
             let one = try #require(peak["singleThreadGflops"] as? Double)
             let all = try #require(peak["allThreadsGflops"] as? Double)
             #expect(one > 0 && all > 0, "\(peak)")
-            #expect(all >= 0.5 * one, "\(peak)")
             #expect(peak["threads"] as? Int == threads)
         }
 
