@@ -53,21 +53,11 @@ void vk_gather_portable(const vk_conv_geometry *g, long group, const float *x, c
 /// Gathers col rows [k0, k0 + kc) × columns [j0, j0 + nc) for `group` into NR-wide panels.
 static void pack_b_conv(const vk_impl *im, const vk_conv_geometry *g, long group, const float *x, long k0, long kc,
                         long j0, long nc, float *dst) {
-    const long P = g->out_h * g->out_w;
     const int nr = im->nr;
     vk_conv_run runs[64];
     for (long p = 0; p < nc; p += nr) {
         long cols = nc - p < nr ? nc - p : nr;
-        // Cut the panel's columns into runs of one output row each.
-        int count = 0;
-        for (long j = 0; j < cols;) {
-            long col = j0 + p + j, image = col / P, pix = col - image * P;
-            long oh = pix / g->out_w, ow = pix - oh * g->out_w;
-            long n = g->out_w - ow;
-            if (n > cols - j) n = cols - j;
-            runs[count++] = (vk_conv_run){image, oh, ow, n, j};
-            j += n;
-        }
+        int count = vk_column_runs(g, j0 + p, cols, runs);
         im->gather(g, group, x, runs, count, k0, kc, nr, dst + p * kc);
     }
 }

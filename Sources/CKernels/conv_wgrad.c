@@ -38,21 +38,6 @@ static void pack_dy(const vk_conv_geometry *g, long group, const float *dy, long
     }
 }
 
-/// Cuts columns [c0, c0 + cols) into runs of one output row each (as the forward's B packing does).
-static int column_runs(const vk_conv_geometry *g, long c0, long cols, vk_conv_run *runs) {
-    const long P = g->out_h * g->out_w;
-    int count = 0;
-    for (long j = 0; j < cols;) {
-        long col = c0 + j, image = col / P, pix = col - image * P;
-        long oh = pix / g->out_w, ow = pix - oh * g->out_w;
-        long n = g->out_w - ow;
-        if (n > cols - j) n = cols - j;
-        runs[count++] = (vk_conv_run){image, oh, ow, n, j};
-        j += n;
-    }
-    return count;
-}
-
 enum { WGRAD_TAP_BLOCK = 384 };
 
 void vk_conv2d_weight_grad(int isa, const vk_conv_geometry *g, long group, const float *x, const float *dy,
@@ -82,7 +67,7 @@ void vk_conv2d_weight_grad(int isa, const vk_conv_geometry *g, long group, const
             // made once per chunk), then one transposed square per tap panel.
             for (long l = 0; l < kc; l += nr) {
                 const long cols = kc - l < nr ? kc - l : nr;
-                int count = column_runs(g, l0 + l, cols, runs);
+                int count = vk_column_runs(g, l0 + l, cols, runs);
                 im->gather(g, group, x, runs, count, t0, taps, nr, tall);
                 for (long p = 0; p < panels; p++)
                     im->transpose(tall + p * nr * nr, pb + p * kc * nr + l * nr, (int)cols);

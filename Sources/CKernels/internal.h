@@ -15,6 +15,22 @@ typedef struct {
     long image, out_row, out_col, count, offset;
 } vk_conv_run;
 
+/// Cuts the flattened output columns [c0, c0 + cols) into runs of one output row each (a panel's
+/// runs for the gathers); returns how many. `runs` holds at least `cols` entries.
+static inline int vk_column_runs(const vk_conv_geometry *g, long c0, long cols, vk_conv_run *runs) {
+    const long P = g->out_h * g->out_w;
+    int count = 0;
+    for (long j = 0; j < cols;) {
+        long col = c0 + j, image = col / P, pix = col - image * P;
+        long oh = pix / g->out_w, ow = pix - oh * g->out_w;
+        long n = g->out_w - ow;
+        if (n > cols - j) n = cols - j;
+        runs[count++] = (vk_conv_run){image, oh, ow, n, j};
+        j += n;
+    }
+    return count;
+}
+
 /// Fills rows [k0, k0 + kc) of one NR-wide packed conv B panel (`dst`, kc groups of nr floats) from
 /// the input, given the panel's runs; columns past the runs are zero.
 typedef void (*vk_gather_fn)(const vk_conv_geometry *g, long group, const float *x, const vk_conv_run *runs,
