@@ -110,8 +110,9 @@ double vk_fma_peak_loop(int isa, long iterations) {
     return vk_fma_portable(iterations);
 }
 
-static _Thread_local float *workspace_buffers[6];
-static _Thread_local size_t workspace_capacity[6];
+enum { WORKSPACE_SLOTS = 8 };
+static _Thread_local float *workspace_buffers[WORKSPACE_SLOTS];
+static _Thread_local size_t workspace_capacity[WORKSPACE_SLOTS];
 
 float *vk_workspace(int slot, size_t floats) {
     if (workspace_capacity[slot] >= floats) return workspace_buffers[slot];

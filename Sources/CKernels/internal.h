@@ -109,7 +109,7 @@ double vk_fma_avx512(long iterations);
 #endif
 
 /// A 64-byte-aligned buffer of at least `floats` floats owned by the calling thread (slot 0–3 for
-/// gemm.c and conv.c, 4–5 for winograd.c),
+/// gemm.c and conv.c, 4–5 for winograd.c, 6–7 for conv_direct.c),
 /// grown on demand and kept for the thread's life; NULL if memory runs out.
 float *vk_workspace(int slot, size_t floats);
 
@@ -189,6 +189,19 @@ typedef struct {
     void (*output)(const vk_conv_geometry *g, const float *m, long mstride, const vk_wino_run *runs, int count,
                    long co0, long co1, float *y, const vk_epilogue *e);
 } vk_winograd_impl;
+
+/// An ISA's direct-conv micro-kernel (direct_impl.h): tiles of `channels` output channels ×
+/// n ≤ `pixels` output pixels. acc (n × channels, pixel-major) (+ if accumulate)= Σ over kc steps
+/// of w[k] (channels floats) · px[j][koff[k]].
+typedef struct {
+    int channels, pixels;
+    void (*tile)(long kc, const float *w, const int32_t *koff, const float *const *px, int n, float *acc, int accumulate);
+} vk_direct_impl;
+
+extern const vk_direct_impl vk_direct_portable;
+#if defined(__x86_64__)
+extern const vk_direct_impl vk_direct_avx2, vk_direct_avx512;
+#endif
 
 extern const vk_winograd_impl vk_winograd_portable;
 #if defined(__x86_64__)

@@ -21,6 +21,12 @@ public final class TensorStorage: @unchecked Sendable {
     @usableFromInline let capacityBytes: Int
     /// Set while an inference plan records or replays (`ActivationArena`).
     let planned: PlannedBuffer?
+    /// Whether the buffer goes back to the system rather than the cache when released: set for a
+    /// long-lived buffer (a model's weight) whose memory should not stay resident for reuse.
+    private let releasesToSystem = Atomic<Bool>(false)
+
+    /// Makes this buffer's release return its memory to the system (not to the cache).
+    package func releaseToSystemWhenFreed() { releasesToSystem.store(true, ordering: .relaxed) }
 
     /// Allocates `count` uninitialised elements from the caching allocator (or, while an inference
     /// plan replays on this task, at the place it planned for this buffer).
@@ -55,7 +61,11 @@ public final class TensorStorage: @unchecked Sendable {
         case nil:
             break
         }
-        CachingAllocator.shared.release(UnsafeMutableRawPointer(base), bytes: capacityBytes)
+        if releasesToSystem.load(ordering: .relaxed) {
+            CachingAllocator.shared.releaseToSystem(UnsafeMutableRawPointer(base), bytes: capacityBytes)
+        } else {
+            CachingAllocator.shared.release(UnsafeMutableRawPointer(base), bytes: capacityBytes)
+        }
     }
 }
 
@@ -114,6 +124,12 @@ public final class CachingAllocator: Sendable {
             return true
         }
         if !keep { pointer.deallocate() }
+    }
+
+    /// Frees a block from `allocate(bytes:)` without caching it.
+    func releaseToSystem(_ pointer: UnsafeMutableRawPointer, bytes size: Int) {
+        state.withLock { $0.liveBytes -= size }
+        pointer.deallocate()
     }
 
     /// Returns every cached (unused) block to the system.

@@ -30,17 +30,46 @@ extension TensorBenchmark {
         ConvCase(name: "layer4 downsample 1×1/2", inChannels: 256, outChannels: 512, size: 14, kernel: 1, stride: 2, padding: 0, occurrences: 1),
     ]
 
+    /// The distinct convs of ResNet-50 at 224×224 (torchvision's v1.5: the stride in the 3×3).
+    public static let resnet50Convs: [ConvCase] = {
+        func c(_ name: String, _ cin: Int, _ cout: Int, _ size: Int, _ kernel: Int, _ stride: Int, _ count: Int) -> ConvCase {
+            ConvCase(name: name, inChannels: cin, outChannels: cout, size: size, kernel: kernel, stride: stride,
+                     padding: kernel / 2, occurrences: count)
+        }
+        return [
+            c("conv1 7×7/2", 3, 64, 224, 7, 2, 1),
+            c("layer1.0.conv1 1×1", 64, 64, 56, 1, 1, 1), c("layer1 conv1 1×1", 256, 64, 56, 1, 1, 2),
+            c("layer1 conv2 3×3", 64, 64, 56, 3, 1, 3), c("layer1 conv3 1×1", 64, 256, 56, 1, 1, 4),
+            c("layer2.0.conv1 1×1", 256, 128, 56, 1, 1, 1), c("layer2.0.conv2 3×3/2", 128, 128, 56, 3, 2, 1),
+            c("layer2 downsample 1×1/2", 256, 512, 56, 1, 2, 1), c("layer2 conv1 1×1", 512, 128, 28, 1, 1, 3),
+            c("layer2 conv2 3×3", 128, 128, 28, 3, 1, 3), c("layer2 conv3 1×1", 128, 512, 28, 1, 1, 4),
+            c("layer3.0.conv1 1×1", 512, 256, 28, 1, 1, 1), c("layer3.0.conv2 3×3/2", 256, 256, 28, 3, 2, 1),
+            c("layer3 downsample 1×1/2", 512, 1024, 28, 1, 2, 1), c("layer3 conv1 1×1", 1024, 256, 14, 1, 1, 5),
+            c("layer3 conv2 3×3", 256, 256, 14, 3, 1, 5), c("layer3 conv3 1×1", 256, 1024, 14, 1, 1, 6),
+            c("layer4.0.conv1 1×1", 1024, 512, 14, 1, 1, 1), c("layer4.0.conv2 3×3/2", 512, 512, 14, 3, 2, 1),
+            c("layer4 downsample 1×1/2", 1024, 2048, 14, 1, 2, 1), c("layer4 conv1 1×1", 2048, 512, 7, 1, 1, 2),
+            c("layer4 conv2 3×3", 512, 512, 7, 3, 1, 2), c("layer4 conv3 1×1", 512, 2048, 7, 1, 1, 3),
+        ]
+    }()
+
     /// Result for one conv: forward and bare-GEMM times, and the backward time (medians over rounds).
     public struct ConvRow: Sendable {
         public let conv: ConvCase
         public let m: Int, n: Int, k: Int
         public let forward: Double, gemm: Double, backward: Double
+        /// The inference form: weights packed once (and Winograd-transformed where the chooser
+        /// picks Winograd), bias and ReLU fused, as an evaluation-mode model with BN folded runs it.
+        public let inference: Double
+        /// The algorithm the chooser picks for the inference form.
+        public let inferenceAlgorithm: String
         /// Median over rounds of each round's GEMM time / forward time (goal ≥ 0.8).
         public let efficiency: Double
         /// Median over rounds of each round's backward time / forward time (goal ≤ 3).
         public let backwardRatio: Double
         public var forwardGflops: Double { 2 * Double(m * n * k) / forward / 1e9 }
         public var gemmGflops: Double { 2 * Double(m * n * k) / gemm / 1e9 }
+        /// Direct-convolution GFLOP per second of the inference form, whatever algorithm ran.
+        public var inferenceGflops: Double { 2 * Double(m * n * k) / inference / 1e9 }
     }
 
     /// Times `c` (batch `batch`) against a bare GEMM of its M×N×K, and its backward, in `rounds`
@@ -59,7 +88,12 @@ extension TensorBenchmark {
         var sink: Float = 0
         let xg = x.requiringGrad(), wg = w.requiringGrad()
         let seed = Tensor.ones([batch, c.outChannels, out, out])
-        var gemms: [Double] = [], forwards: [Double] = [], backwards: [Double] = []
+        let packed = PackedConvWeights.pack(w, groups: 1)
+        let bias = Tensor.uniform([c.outChannels], low: -0.1, high: 0.1, generator: &g)
+        let geometry = try! Tensor.conv2dGeometry(input: x.shape, weight: w.shape, stride: (c.stride, c.stride),
+                                                  padding: (c.padding, c.padding), dilation: (1, 1), groups: 1)
+        let inferenceAlgorithm = ConvAlgorithm.choose(for: geometry, .forward).rawValue
+        var gemms: [Double] = [], forwards: [Double] = [], backwards: [Double] = [], inferences: [Double] = []
         var efficiencies: [Double] = [], backwardRatios: [Double] = []
         for _ in 0..<Swift.max(1, rounds) {
             // The reference: one bare cblas_sgemm of the same M×N×K on OpenBLAS's own thread pool,
@@ -78,6 +112,14 @@ extension TensorBenchmark {
                 let y = withNoGrad { Tensor.conv2d(x, weight: w, stride: (c.stride, c.stride), padding: (c.padding, c.padding)) }
                 sink += y.withUnsafeBufferPointer { $0[0] }
             }
+            let inference = Timing.median(repeats: repeats) {
+                let y = withNoGrad {
+                    Tensor.conv2d(x, packed: packed, bias: bias, stride: (c.stride, c.stride), padding: (c.padding, c.padding),
+                                  activation: .relu)
+                }
+                sink += y.withUnsafeBufferPointer { $0[0] }
+            }
+            inferences.append(inference)
             // Build the graphs outside the timed region, then time backward alone.
             var graphs: [Tensor] = []
             for _ in 0...repeats { graphs.append(Tensor.conv2d(xg, weight: wg, stride: (c.stride, c.stride), padding: (c.padding, c.padding))) }
@@ -91,7 +133,8 @@ extension TensorBenchmark {
         }
         _ = sink
         return ConvRow(conv: c, m: m, n: n, k: k, forward: Timing.median(forwards), gemm: Timing.median(gemms),
-                       backward: Timing.median(backwards), efficiency: Timing.median(efficiencies),
+                       backward: Timing.median(backwards), inference: Timing.median(inferences),
+                       inferenceAlgorithm: inferenceAlgorithm, efficiency: Timing.median(efficiencies),
                        backwardRatio: Timing.median(backwardRatios))
     }
 }

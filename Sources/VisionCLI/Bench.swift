@@ -68,12 +68,12 @@ struct TensorBench: ParsableCommand {
 struct ConvBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Every distinct conv of ResNet-18 (224², batch 1): conv2d forward vs a bare cblas_sgemm of the same M×N×K, and backward vs forward.",
+        abstract: "Every distinct conv of ResNet-18 or -50 (224², batch 1): conv2d forward vs a bare cblas_sgemm of the same M×N×K, and backward vs forward.",
         discussion: """
             Goals: forward reaches ≥ 80% of the GEMM's GFLOP/s; backward costs ≤ 3× forward. \
             The GEMM runs on OpenBLAS's own thread pool (as a bare caller would run it), the conv on \
             SwiftVision's. Each conv is measured in rounds (GEMM, pause, forward, backward); times are \
-            medians over rounds and the ratios medians of each round's ratio.
+            medians over rounds and the ratios medians of each round's ratio. The forward packs the             weight per call (as training does); "inf" is the inference form: weight packed once, bias             and ReLU fused, the algorithm the chooser picks (named in the last column), its GFLOP/s             counted as the direct convolution's whatever algorithm ran.
             """)
 
     @Option(help: "Timed runs per measurement in a round (the median is kept).")
@@ -84,13 +84,19 @@ struct ConvBench: ParsableCommand {
     var batch = 1
     @Option(help: "Only convs whose name contains this text.")
     var only: String?
+    @Option(help: "Whose convs: resnet18 or resnet50.")
+    var model = "resnet18"
 
     func run() throws {
         print(MachineBenchmark.header() + " · batch \(batch)")
-        print(pad("conv", 26) + pad("M×N×K", 18) + pad("fwd ms", 9) + pad("GFLOP/s", 9) + pad("gemm ms", 9)
-            + pad("GFLOP/s", 9) + pad("fwd/gemm", 10) + pad("bwd ms", 9) + "bwd/fwd")
-        var totalForward = 0.0, totalGemm = 0.0, totalBackward = 0.0
-        let convs = TensorBenchmark.resnet18Convs.filter { c in only.map { c.name.contains($0) } ?? true }
+        print(pad("conv", 28) + pad("M×N×K", 18) + pad("fwd ms", 9) + pad("GFLOP/s", 9) + pad("gemm ms", 9)
+            + pad("GFLOP/s", 9) + pad("fwd/gemm", 10) + pad("bwd ms", 9) + pad("bwd/fwd", 9) + pad("inf ms", 9)
+            + pad("GFLOP/s", 9) + "algorithm")
+        var totalForward = 0.0, totalGemm = 0.0, totalBackward = 0.0, totalInference = 0.0
+        guard let table = ["resnet18": TensorBenchmark.resnet18Convs, "resnet50": TensorBenchmark.resnet50Convs][model] else {
+            throw ValidationError("--model \(model): expected resnet18 or resnet50")
+        }
+        let convs = table.filter { c in only.map { c.name.contains($0) } ?? true }
         // Warm-up, untimed: the first convs of a fresh process ran up to twice as slow (GEMM too).
         for c in convs { _ = TensorBenchmark.conv(c, batch: batch, repeats: 2, rounds: 1) }
         for c in convs {
@@ -98,13 +104,17 @@ struct ConvBench: ParsableCommand {
             totalForward += r.forward * Double(c.occurrences)
             totalGemm += r.gemm * Double(c.occurrences)
             totalBackward += r.backward * Double(c.occurrences)
-            print(pad(c.name, 26) + pad("\(r.m)×\(r.n)×\(r.k)", 18) + pad(String(format: "%.3f", r.forward * 1e3), 9)
+            totalInference += r.inference * Double(c.occurrences)
+            print(pad(c.name, 28) + pad("\(r.m)×\(r.n)×\(r.k)", 18) + pad(String(format: "%.3f", r.forward * 1e3), 9)
                 + pad(String(format: "%.1f", r.forwardGflops), 9) + pad(String(format: "%.3f", r.gemm * 1e3), 9)
                 + pad(String(format: "%.1f", r.gemmGflops), 9) + pad(String(format: "%.2f", r.efficiency), 10)
-                + pad(String(format: "%.3f", r.backward * 1e3), 9) + String(format: "%.2f", r.backwardRatio))
+                + pad(String(format: "%.3f", r.backward * 1e3), 9) + pad(String(format: "%.2f", r.backwardRatio), 9)
+                + pad(String(format: "%.3f", r.inference * 1e3), 9) + pad(String(format: "%.1f", r.inferenceGflops), 9)
+                + r.inferenceAlgorithm)
         }
-        print(String(format: "ResNet-18 convs in total (each × its count): forward %.1f ms, bare GEMM %.1f ms (%.2f), backward %.1f ms (%.2f× forward)",
-                     totalForward * 1e3, totalGemm * 1e3, totalGemm / totalForward, totalBackward * 1e3, totalBackward / totalForward))
+        print(String(format: "\(model) convs in total (each × its count): forward %.1f ms, bare GEMM %.1f ms (%.2f), backward %.1f ms (%.2f× forward), inference form %.1f ms",
+                     totalForward * 1e3, totalGemm * 1e3, totalGemm / totalForward, totalBackward * 1e3, totalBackward / totalForward,
+                     totalInference * 1e3))
     }
 }
 

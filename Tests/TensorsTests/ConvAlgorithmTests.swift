@@ -26,6 +26,11 @@ import TestSupport
         // that split one output channel's taps, Cin not a multiple of MR.
         Case(n: 2, cin: 7, h: 11, w: 10, cout: 5, kh: 5, kw: 5, stride: 1, pad: 2, bias: true),
         Case(n: 2, cin: 37, h: 9, w: 11, cout: 35, kh: 3, kw: 3, stride: 1, pad: 1, bias: false),
+        // The direct kernel's blocking: K = 630 in two chunks, 70 output channels (a partial
+        // 64-channel panel), 450 columns (more than one block of 64 tiles; tiles crossing rows and
+        // images); and a strided, dilated one.
+        Case(n: 2, cin: 70, h: 15, w: 15, cout: 70, kh: 3, kw: 3, stride: 1, pad: 1, bias: true),
+        Case(n: 3, cin: 64, h: 13, w: 11, cout: 19, kh: 3, kw: 3, stride: 2, pad: 2, dilation: 2, bias: false),
     ]
 
     static let isas = KernelISA.supported

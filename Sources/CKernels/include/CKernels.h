@@ -119,4 +119,41 @@ void vk_winograd_pack_weights_flipped(int isa, long cout, long cin, const float 
 void vk_winograd_forward(int isa, const vk_conv_geometry *g, const float *x, const float *u, long m0, long m1,
                          long tile0, long tile1, float *y, const vk_epilogue *epilogue);
 
+/// Output channels per panel of the direct conv for `isa` (64 on AVX-512, 16 on AVX2 and portable).
+int vk_direct_channels(int isa);
+
+/// Output pixels per tile of the direct conv for `isa` (6 on AVX-512 and AVX2, 2 portable).
+int vk_direct_pixels(int isa);
+
+/// Floats of a conv weight with `cout` output channels and k = Cin·kh·kw (one group) packed for
+/// the direct conv: ceil(cout / channels) panels of k × channels floats (zero past cout).
+size_t vk_direct_weight_floats(int isa, long cout, long k);
+
+/// Packs output channels [co0, co1) (co0 a multiple of vk_direct_channels; co1 = cout packs the
+/// zero rows of the last panel too) of w (cout × k, row-major) into `packed`
+/// (vk_direct_weight_floats): packed[(panel·k + kk)·channels + i] = w[(panel·channels + i)·k + kk].
+void vk_direct_pack_weights(int isa, long cout, long k, const float *w, float *packed, long co0, long co1);
+
+/// vk_direct_pack_weights in place, for cout a multiple of vk_direct_channels (the packed weight
+/// is then exactly as large as w): rewrites panels [panel0, panel1) of w (cout × k, row-major)
+/// into their packed layout, each through a temporary copy of one panel. Returns 0, or −1 (w
+/// untouched) when cout is not such a multiple or the temporary cannot be allocated.
+int vk_direct_pack_weights_in_place(int isa, long cout, long k, float *w, long panel0, long panel1);
+
+/// The inverse of vk_direct_pack_weights: writes w (cout × k, row-major).
+void vk_direct_unpack_weights(int isa, long cout, long k, const float *packed, float *w);
+
+/// Copies planes [plane0, plane1) of x (batch·Cin planes of H × W) into xp, each plane
+/// (H + 2·pad_h) × (W + 2·pad_w) with zeros around it: the direct conv's input.
+void vk_direct_pad_input(const vk_conv_geometry *g, const float *x, float *xp, long plane0, long plane1);
+
+/// Direct conv2d forward, one thread, for an ungrouped conv: output channels [co0, co1) (co0 a
+/// multiple of vk_direct_channels) of the flattened (image, output pixel) columns [col0, col1).
+/// `xp` is the input padded by vk_direct_pad_input (planes of hp × wp), or x itself when the conv
+/// has no padding (hp = H, wp = W); every plane offset Cin·hp·wp must fit in 31 bits. `packed` is
+/// vk_direct_pack_weights' output; the epilogue (bias, residual with y's layout, activation) is
+/// applied as y is written.
+void vk_conv2d_direct(int isa, const vk_conv_geometry *g, const float *xp, long hp, long wp, const float *packed,
+                      long co0, long co1, long col0, long col1, float *y, const vk_epilogue *epilogue);
+
 #endif

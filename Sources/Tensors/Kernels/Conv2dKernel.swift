@@ -312,6 +312,13 @@ package enum Conv2dKernel {
             WinogradConv2d.forward(x, weights: weights, bias: bias, residual: residual, activation: activation, y, g)
             return
         }
+        if algorithm == .direct {
+            let isa = KernelISA.active
+            let weights = packed.flatMap { $0.matches(g, isa: isa) ? $0.direct() : nil }
+                ?? DirectWeights(w, outChannels: g.outChannels, kPerGroup: g.kPerGroup, isa: isa)
+            DirectConvolution.forward(x, weights: weights, bias: bias, residual: residual, activation: activation, y, g)
+            return
+        }
         if algorithm == .implicitGemm {
             let isa = KernelISA.active
             let weights = packed.flatMap { $0.matches(g, isa: isa) ? $0 : nil }

@@ -8,8 +8,9 @@
 // VISION_CONV_SHIFTED=0, VISION_CONV_BATCHED=0) still remove their algorithm from the choice.
 //
 // Forward: Winograd F(4×4, 3×3) for 3×3 stride-1 convs with enough tiles and channels
-// (`prefersWinograd`, with its measurements), else implicit GEMM on our kernels (the gather fused
-// into B packing); both with the fused epilogue. Input gradient of stride-1 convs that do not
+// (`prefersWinograd`, with its measurements), else the direct kernel for ungrouped convs with
+// K ≥ 512 (`prefersDirect`), else implicit GEMM on our kernels (the gather fused into B packing);
+// all with the fused epilogue. Input gradient of stride-1 convs that do not
 // widen: a forward conv of dy with the flipped, transposed weights (`chooseInputGradient`), by the
 // forward rule's pick for that conv with the weights prepared per call. Weight gradients of
 // ungrouped convs: the implicit GEMM's weight-gradient form (`chooseWeightGradient`). The other
@@ -36,6 +37,10 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// transformed once per model in inference, the epilogue fused into the output transform
     /// (forward only; padding ≤ 2, no dilation, one group).
     case winograd
+    /// Direct: panels of output-channel vectors times broadcast input pixels read in place (no
+    /// gather), weights packed once per model in inference, the epilogue fused into the store
+    /// (forward only; one group).
+    case direct
 
     /// Directions a conv runs in.
     public enum Direction: Sendable { case forward, backward }
@@ -62,6 +67,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         case .tiled: TiledConv2d.applies(g)
         case .batched: BatchedConv2d.applies(g)
         case .winograd: direction == .forward && WinogradConv2d.applies(g)
+        case .direct: direction == .forward && DirectConvolution.applies(g)
         }
     }
 
@@ -109,7 +115,8 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         if let forced = override ?? environmentOverride, forced.applies(to: g, direction) { return forced }
         switch direction {
         case .forward:
-            return prefersWinograd(g, weightsPrepared: weightsPrepared) ? .winograd : .implicitGemm
+            if prefersWinograd(g, weightsPrepared: weightsPrepared) { return .winograd }
+            return prefersDirect(g) ? .direct : .implicitGemm
         case .backward:
             if ConvAlgorithm.batched.applies(to: g, .backward) { return .batched }
             if ConvAlgorithm.tiled.applies(to: g, .backward) { return .tiled }
@@ -147,6 +154,33 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// (Cout, Cin) pair on one thread, 15 ms for 512 × 512) pays only with many tiles: ≥ 256
     /// (derived: the GEMM saves ~0.7 ns per pair and tile at 300 GFLOP/s). Model level, same day:
     /// BENCHMARKS.md.
+    /// Whether the direct kernel beats the implicit GEMM on `g` forward: ungrouped convs with
+    /// K = Cin·kh·kw ≥ 512.
+    ///
+    /// Measured 2026-12-02 on the Zen 5 EPYC (family 26 model 2), `vision bench conv` (ResNet-18
+    /// and -50 at 224²), inference form (weights packed once, bias + ReLU fused), implicit GEMM →
+    /// direct in GFLOP/s, 2 threads unless noted:
+    ///
+    /// | conv (M × N × K) | AVX-512 b1 | AVX-512 b16 | AVX2 b1 |
+    /// |---|---|---|---|
+    /// | 512 × 49 × 4608 (layer4 3×3) | 314 → 428 | 344 → 426 | 142 → 207 |
+    /// | 512 × 49 × 2304 (layer4.0 3×3/2) | 301 → 366 | 314 → 413 | 154 → 173 |
+    /// | 256 × 196 × 2304 (layer3 3×3) | 308 → 424 | 352 → 406 | 181 → 216 |
+    /// | 256 × 196 × 1152 (layer3.0 3×3/2) | 289 → 388 | 239 → 344 | 180 → 207 |
+    /// | 128 × 784 × 576 (layer2.0 3×3/2) | 360 → 345 | 297 → 314 | 189 → 202 |
+    /// | 512 × 196 × 1024, 512 × 49 × 2048 (ResNet-50 layer4 1×1) | 322 → 424, 273 → 402 | | |
+    /// | 128 × 784 × 512, 256 × 784 × 512 (ResNet-50 layer2/3 1×1) | 299 → 345, 345 → 352 | | |
+    /// | 128 × 3136 × 256, 512 × 784 × 256 (ResNet-50 1×1, 1×1/2) | 355 → 296, 385 → 297 | | |
+    /// | 256 × 3136 × 64, 512 × 784 × 128 (ResNet-50 1×1) | 402 → 155, 372 → 231 | | |
+    /// | 64 × 12544 × 147 (the 7×7/2 stem) | 315 → 257 | 248 → 253 | 164 → 171 |
+    ///
+    /// The direct kernel reads the input in place and wastes no columns on a 7 × 7 map, but writes
+    /// its sums channel by channel (a tile's 6 pixels of each channel) once per tile: with K below
+    /// ~512 that store is a large part of the tile's work and the implicit GEMM's vector stores win.
+    static func prefersDirect(_ g: Conv2dGeometry) -> Bool {
+        DirectConvolution.applies(g) && g.kPerGroup >= 512
+    }
+
     static func prefersWinograd(_ g: Conv2dGeometry, weightsPrepared: Bool) -> Bool {
         guard WinogradConv2d.applies(g), g.inChannels >= 16, g.outChannels >= 16 else { return false }
         let tiles = WinogradConv2d.tiles(g)

@@ -36,11 +36,14 @@ enum ImplicitGemmConv2d {
         let flops = 2 &* g.outChannels &* g.kPerGroup &* columns
         let threads = Threading.isInsideParallelRegion || flops < Threading.minimumParallelGEMMFlops ? 1 : Threading.count
 
+        let panels = packed.gemmPanels()
+        defer { withExtendedLifetime(panels) {} }
+        let (base, groupStride) = (UnsafePointer(panels.base), packed.groupStride)
         /// Runs groups [g0, g1) × rows [m0, m1) × columns [c0, c1) on the calling thread.
         func run(groups g0: Int, _ g1: Int, rows m0: Int, _ m1: Int, columns c0: Int, _ c1: Int) {
             var geometry = geometry, epilogue = epilogue
             for grp in g0..<g1 {
-                vk_conv2d_forward(isa, &geometry, grp, x, packed.panels(group: grp), m0, m1, c0, c1, y, &epilogue)
+                vk_conv2d_forward(isa, &geometry, grp, x, base + grp &* groupStride, m0, m1, c0, c1, y, &epilogue)
             }
         }
         if threads == 1 {

@@ -104,7 +104,7 @@ extension Tensor {
         }
         let recording = ([input] + (bias.map { [$0] } ?? []) + (residual.map { [$0] } ?? [])).contains { shouldRecord($0) }
         let algorithm = ConvAlgorithm.choose(for: g, .forward)
-        guard !recording, algorithm == .implicitGemm || algorithm == .winograd else {
+        guard !recording, algorithm == .implicitGemm || algorithm == .winograd || algorithm == .direct else {
             return conv2d(input, weight: packed.unpacked(), bias: bias, stride: stride, padding: padding, dilation: dilation,
                           groups: packed.groups, residual: residual, activation: activation, packed: packed)
         }
@@ -117,6 +117,9 @@ extension Tensor {
                     if algorithm == .winograd {
                         WinogradConv2d.forward(x.baseAddress!, weights: weights.winograd(), bias: b, residual: r,
                                                activation: activation, out.storage.base, g)
+                    } else if algorithm == .direct {
+                        DirectConvolution.forward(x.baseAddress!, weights: weights.direct(), bias: b, residual: r,
+                                             activation: activation, out.storage.base, g)
                     } else {
                         ImplicitGemmConv2d.forward(x.baseAddress!, packed: weights, bias: b, residual: r, activation: activation,
                                                    out.storage.base, g)

@@ -1,0 +1,183 @@
+// Direct conv2d forward: output-channel vectors times broadcast input pixels, no gather.
+//
+// Design. The implicit GEMM (conv.c) copies the input's columns into packed B panels before every
+// multiply, and its 32-column panels waste a third of a 7 × 7 map (49 columns). Here the weights
+// are the vectors and the input is read in place: a tile is C channels (a panel: 64 on AVX-512) ×
+// up to 6 output pixels, and per K step (input channel, kernel row, kernel column) the micro-kernel
+// (direct_impl.h) loads the panel's weight vectors and broadcasts, for each pixel, the one input
+// value that tap reads at pixel pointer + the tap's offset (a table of K offsets). Pixels are the
+// flattened (image, output pixel) index, so a tile may cross output rows and images and only the
+// last tile of a range is partial. Padding is a padded copy of the input (vk_direct_pad_input), so
+// the kernel never tests bounds. Blocking: columns in blocks of 64 tiles (their pixel pointers
+// computed once), then per panel of channels (its weights streamed once per block, in order), K in
+// chunks of ≤ 512 steps (a panel's chunk, 128 KB on AVX-512, stays in L2 while every tile of the
+// block uses it), partial sums kept in a per-thread scratch between chunks; the last chunk's sums
+// go to y with the epilogue (bias, residual, activation), channel by channel.
+#include "internal.h"
+#include <stdlib.h>
+
+enum { DIRECT_BLOCK_TILES = 64, DIRECT_KC_MAX = 512 };
+
+static const vk_direct_impl *direct_impl_for(int isa) {
+    const vk_impl *im = vk_impl_for(isa);
+#if defined(__x86_64__)
+    if (im == &vk_impl_avx512) return &vk_direct_avx512;
+    if (im == &vk_impl_avx2) return &vk_direct_avx2;
+#endif
+    (void)im;
+    return &vk_direct_portable;
+}
+
+int vk_direct_channels(int isa) { return direct_impl_for(isa)->channels; }
+int vk_direct_pixels(int isa) { return direct_impl_for(isa)->pixels; }
+
+size_t vk_direct_weight_floats(int isa, long cout, long k) {
+    const long cp = direct_impl_for(isa)->channels;
+    return (size_t)((cout + cp - 1) / cp * cp * k);
+}
+
+void vk_direct_pack_weights(int isa, long cout, long k, const float *w, float *packed, long co0, long co1) {
+    const long cp = direct_impl_for(isa)->channels;
+    const long end = co1 >= cout ? (cout + cp - 1) / cp * cp : co1;
+    // Row by row: each weight row is read in order and written with stride cp.
+    for (long co = co0; co < end; co++) {
+        float *d = packed + (co / cp) * k * cp + co % cp;
+        if (co < cout) {
+            const float *row = w + co * k;
+            for (long kk = 0; kk < k; kk++) d[kk * cp] = row[kk];
+        } else {
+            for (long kk = 0; kk < k; kk++) d[kk * cp] = 0.0f;
+        }
+    }
+}
+
+int vk_direct_pack_weights_in_place(int isa, long cout, long k, float *w, long panel0, long panel1) {
+    const long cp = direct_impl_for(isa)->channels;
+    if (cout % cp != 0) return -1;
+    float *block = malloc(sizeof(float) * (size_t)(cp * k));
+    if (!block) return -1;
+    for (long panel = panel0; panel < panel1; panel++) {
+        float *d = w + panel * cp * k;
+        for (long q = 0; q < cp * k; q++) block[q] = d[q];
+        for (long i = 0; i < cp; i++) {
+            const float *row = block + i * k;
+            for (long kk = 0; kk < k; kk++) d[kk * cp + i] = row[kk];
+        }
+    }
+    free(block);
+    return 0;
+}
+
+void vk_direct_unpack_weights(int isa, long cout, long k, const float *packed, float *w) {
+    const long cp = direct_impl_for(isa)->channels;
+    for (long co = 0; co < cout; co++) {
+        const float *src = packed + (co / cp) * k * cp + co % cp;
+        float *row = w + co * k;
+        for (long kk = 0; kk < k; kk++) row[kk] = src[kk * cp];
+    }
+}
+
+void vk_direct_pad_input(const vk_conv_geometry *g, const float *x, float *xp, long plane0, long plane1) {
+    const long H = g->height, W = g->width, ph = g->pad_h, pw = g->pad_w;
+    const long hp = H + 2 * ph, wp = W + 2 * pw;
+    for (long plane = plane0; plane < plane1; plane++) {
+        const float *src = x + plane * H * W;
+        float *dst = xp + plane * hp * wp;
+        for (long i = 0; i < ph * wp; i++) dst[i] = 0.0f;
+        for (long r = 0; r < H; r++) {
+            float *d = dst + (ph + r) * wp;
+            for (long c = 0; c < pw; c++) d[c] = 0.0f;
+            for (long c = 0; c < W; c++) d[pw + c] = src[r * W + c];
+            for (long c = pw + W; c < wp; c++) d[c] = 0.0f;
+        }
+        for (long i = (ph + H) * wp; i < hp * wp; i++) dst[i] = 0.0f;
+    }
+}
+
+/// Writes one tile's sums (n pixels × channels [co, co + rows)) to y with the epilogue; `relu`
+/// and `residual` are constants where it is inlined, so each variant's loop has no branches.
+static inline __attribute__((always_inline)) void store_tile_as(const float *acc, int cp, int n, int rows, long co,
+                                                                const long *yoff, long P, float *y, const float *bias,
+                                                                const float *residual, const int relu) {
+    int contiguous = 1;  // the tile's pixels are consecutive in one image: each channel's n outputs are one run
+    for (int j = 1; j < n; j++) contiguous &= yoff[j] == yoff[0] + j;
+    for (int i = 0; i < rows; i++) {
+        const float b = bias ? bias[co + i] : 0.0f;
+        const long row = (co + i) * P;
+        const float *a = acc + i;
+        if (contiguous) {
+            float *out = y + yoff[0] + row;
+            const float *res = residual ? residual + yoff[0] + row : 0;
+            for (int j = 0; j < n; j++) {
+                float v = a[j * cp] + b;
+                if (residual) v += res[j];
+                if (relu) v = v < 0.0f ? 0.0f : v;  // NaN passes, as in the GEMM epilogue
+                out[j] = v;
+            }
+        } else {
+            for (int j = 0; j < n; j++) {
+                const long o = yoff[j] + row;
+                float v = a[j * cp] + b;
+                if (residual) v += residual[o];
+                if (relu) v = v < 0.0f ? 0.0f : v;
+                y[o] = v;
+            }
+        }
+    }
+}
+
+static void store_tile(const float *acc, int cp, int n, int rows, long co, const long *yoff, long P, float *y,
+                       const vk_epilogue *e) {
+    const float *bias = e ? e->bias : 0, *residual = e ? e->residual : 0;
+    const int relu = e && e->activation == VK_ACT_RELU;
+    if (residual) {
+        if (relu) store_tile_as(acc, cp, n, rows, co, yoff, P, y, bias, residual, 1);
+        else store_tile_as(acc, cp, n, rows, co, yoff, P, y, bias, residual, 0);
+    } else {
+        if (relu) store_tile_as(acc, cp, n, rows, co, yoff, P, y, bias, 0, 1);
+        else store_tile_as(acc, cp, n, rows, co, yoff, P, y, bias, 0, 0);
+    }
+}
+
+void vk_conv2d_direct(int isa, const vk_conv_geometry *g, const float *xp, long hp, long wp, const float *packed,
+                      long co0, long co1, long col0, long col1, float *y, const vk_epilogue *epilogue) {
+    if (co1 <= co0 || col1 <= col0) return;
+    const vk_direct_impl *im = direct_impl_for(isa);
+    const int cp = im->channels, np = im->pixels;
+    const long cin = g->in_channels, cout = g->out_channels, kh = g->kernel_h, kw = g->kernel_w;
+    const long K = cin * kh * kw, P = g->out_h * g->out_w, OW = g->out_w;
+    const long plane = hp * wp;
+    int32_t *koff = (int32_t *)vk_workspace(6, (size_t)K);
+    float *acc = vk_workspace(7, (size_t)DIRECT_BLOCK_TILES * np * cp);
+    if (!koff || !acc) abort();
+    for (long c = 0, k = 0; c < cin; c++)
+        for (long i = 0; i < kh; i++)
+            for (long j = 0; j < kw; j++) koff[k++] = (int32_t)(c * plane + i * g->dilation_h * wp + j * g->dilation_w);
+    const long kcb = vk_balanced_kc(K, DIRECT_KC_MAX);
+    const long block = (long)DIRECT_BLOCK_TILES * np;
+    const float *px[DIRECT_BLOCK_TILES * 6];
+    long yoff[DIRECT_BLOCK_TILES * 6];
+    for (long b0 = col0; b0 < col1; b0 += block) {
+        const long nb = col1 - b0 < block ? col1 - b0 : block;
+        for (long t = 0; t < nb; t++) {
+            long col = b0 + t, image = col / P, pix = col - image * P, oh = pix / OW, ow = pix - oh * OW;
+            px[t] = xp + image * cin * plane + oh * g->stride_h * wp + ow * g->stride_w;
+            yoff[t] = image * cout * P + pix;
+        }
+        for (long co = co0; co < co1; co += cp) {
+            const int rows = (int)(co1 - co < cp ? co1 - co : cp);
+            const float *wpanel = packed + (co / cp) * K * cp;
+            for (long k0 = 0; k0 < K; k0 += kcb) {
+                const long kc = K - k0 < kcb ? K - k0 : kcb;
+                for (long t = 0; t < nb; t += np) {
+                    const int n = (int)(nb - t < np ? nb - t : np);
+                    im->tile(kc, wpanel + k0 * cp, koff + k0, px + t, n, acc + t * cp, k0 > 0);
+                }
+            }
+            for (long t = 0; t < nb; t += np) {
+                const int n = (int)(nb - t < np ? nb - t : np);
+                store_tile(acc + t * cp, cp, n, rows, co, yoff + t, P, y, epilogue);
+            }
+        }
+    }
+}
