@@ -82,7 +82,9 @@ import TestSupport
     /// The algorithms with a backward pass; `implicitGemm` forced there (as by default) computes the
     /// input gradient of stride-1 convs as a forward conv of dy and the weight gradient of ungrouped
     /// convs with the gather-and-transpose kernel; the rest takes the default backward rule.
-    static let backwardAlgorithms: [ConvAlgorithm] = [.im2col, .tiled, .batched, .implicitGemm]
+    /// `direct` forced computes the input gradient of stride-1 convs as the direct kernel's
+    /// forward conv of dy (flipped, transposed weights) and falls back elsewhere.
+    static let backwardAlgorithms: [ConvAlgorithm] = [.im2col, .tiled, .batched, .implicitGemm, .direct]
 
     @Test(arguments: isas, backwardAlgorithms)
     func backwardMatchesDirectGradients(_ isa: KernelISA, _ algorithm: ConvAlgorithm) throws {

@@ -134,6 +134,13 @@ size_t vk_direct_weight_floats(int isa, long cout, long k);
 /// (vk_direct_weight_floats): packed[(panel·k + kk)·channels + i] = w[(panel·channels + i)·k + kk].
 void vk_direct_pack_weights(int isa, long cout, long k, const float *w, float *packed, long co0, long co1);
 
+/// vk_direct_pack_weights for the input gradient of a stride-1 conv with weight w (cout × cin ×
+/// kh × kw, one group): packs input channels [ci0, ci1) (ci0 a multiple of vk_direct_channels;
+/// ci1 = cin packs the last panel's zero rows too) of its transpose with the taps reversed, the
+/// weight of the conv of dy (cin outputs, k = cout·kh·kw).
+void vk_direct_pack_weights_flipped(int isa, long cout, long cin, long kh, long kw, const float *w, float *packed,
+                                    long ci0, long ci1);
+
 /// vk_direct_pack_weights in place, for cout a multiple of vk_direct_channels (the packed weight
 /// is then exactly as large as w): rewrites panels [panel0, panel1) of w (cout × k, row-major)
 /// into their packed layout, each through a temporary copy of one panel. Returns 0, or −1 (w

@@ -455,16 +455,23 @@ package enum Conv2dKernel {
     /// dx of a stride-1, undilated, ungrouped conv as a forward conv of dy with the weights flipped
     /// and transposed (Cin × Cout × kh × kw, taps reversed) and padding k − 1 − p: the implicit GEMM
     /// over the batch's columns, with no col2im (ConvAlgorithm.chooseInputGradient decides), or by
-    /// Winograd where the forward rule picks it for that conv.
+    /// Winograd or the direct kernel where the forward rule picks it for that conv.
     static func inputGradientAsConvolution(_ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                            _ dx: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
         let (cin, cout, kh, kw) = (g.inChannels, g.outChannels, g.kernelH, g.kernelW)
         let transposed = Conv2dGeometry(batch: g.batch, inChannels: cout, height: g.outH, width: g.outW,
                                         outChannels: cin, kernelH: kh, kernelW: kw, strideH: 1, strideW: 1,
                                         padH: kh &- 1 &- g.padH, padW: kw &- 1 &- g.padW, dilationH: 1, dilationW: 1, groups: 1)
-        if ConvAlgorithm.choose(for: transposed, .forward, weightsPrepared: false) == .winograd {
+        switch ConvAlgorithm.choose(for: transposed, .forward, weightsPrepared: false) {
+        case .winograd:
             let weights = WinogradWeights(w, outChannels: cin, inChannels: cout, isa: KernelISA.active, flippedTranspose: true)
             return WinogradConv2d.forward(dy, weights: weights, bias: nil, residual: nil, activation: .none, dx, transposed)
+        case .direct:
+            let weights = DirectWeights(flippedTransposeOf: w, outChannels: cout, inChannels: cin, kernelH: kh, kernelW: kw,
+                                        isa: KernelISA.active)
+            return DirectConvolution.forward(dy, weights: weights, bias: nil, residual: nil, activation: .none, dx, transposed)
+        default:
+            break
         }
         let packed = PackedConvWeights(flippedTransposeOf: w, outChannels: cout, inChannels: cin, kernelH: kh, kernelW: kw,
                                        isa: KernelISA.active)

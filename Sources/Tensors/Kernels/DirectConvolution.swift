@@ -23,6 +23,23 @@ public final class DirectWeights: @unchecked Sendable {
     public let outChannels: Int, kPerGroup: Int
     let storage: TensorStorage
 
+    /// The input-gradient weight of a stride-1 conv with weight `weight` (Cout × Cin × kh × kw,
+    /// one group): its transpose with the taps reversed (Cin outputs, K = Cout·kh·kw), packed
+    /// straight from `weight` for `isa`.
+    package init(flippedTransposeOf weight: UnsafePointer<Float>, outChannels cout: Int, inChannels cin: Int,
+                 kernelH kh: Int, kernelW kw: Int, isa: KernelISA) {
+        let k = cout &* kh &* kw
+        self.isa = isa
+        self.outChannels = cin
+        self.kPerGroup = k
+        storage = TensorStorage(uninitializedCount: Int(vk_direct_weight_floats(isa.code, cin, k)))
+        let cp = Int(vk_direct_channels(isa.code))
+        let base = storage.base
+        Threading.parallelFor((cin + cp - 1) / cp, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(cp &* k, 1))) { p0, p1 in
+            vk_direct_pack_weights_flipped(isa.code, cout, cin, kh, kw, weight, base, p0 &* cp, Swift.min(cin, p1 &* cp))
+        }
+    }
+
     /// Wraps `storage`, already packed for `isa`.
     private init(packed storage: TensorStorage, outChannels: Int, kPerGroup: Int, isa: KernelISA) {
         self.isa = isa
