@@ -173,6 +173,32 @@ static void store_tile(const float *acc, int cp, int n, int rows, long co, const
     }
 }
 
+/// One block of a direct product: for channels [co0, co1) (panels of cp channels, panel p at
+/// panels + p·steps·cp) × the block's nb rows (pointers px, output offsets yoff),
+/// sum[j][ch] = Σ_{s < steps} w[s][ch] · px[j][offsets[s]], K in chunks whose partial sums wait
+/// in `acc`; then y[yoff[j] + ch·ystride] = epilogue(sum) for each channel.
+static void direct_block(const vk_direct_impl *im, long steps, const int32_t *offsets, const float *panels, long co0,
+                         long co1, const float *const *px, const long *yoff, long nb, long ystride, float *y,
+                         const vk_epilogue *epilogue, float *acc) {
+    const int cp = im->channels, np = im->pixels;
+    const long kcb = vk_balanced_kc(steps, DIRECT_KC_MAX);
+    for (long co = co0; co < co1; co += cp) {
+        const int rows = (int)(co1 - co < cp ? co1 - co : cp);
+        const float *wpanel = panels + (co / cp) * steps * cp;
+        for (long k0 = 0; k0 < steps; k0 += kcb) {
+            const long kc = steps - k0 < kcb ? steps - k0 : kcb;
+            for (long t = 0; t < nb; t += np) {
+                const int n = (int)(nb - t < np ? nb - t : np);
+                im->tile(kc, wpanel + k0 * cp, offsets + k0, px + t, n, acc + t * cp, k0 > 0);
+            }
+        }
+        for (long t = 0; t < nb; t += np) {
+            const int n = (int)(nb - t < np ? nb - t : np);
+            store_tile(acc + t * cp, cp, n, rows, co, yoff + t, ystride, y, epilogue);
+        }
+    }
+}
+
 void vk_conv2d_direct(int isa, const vk_conv_geometry *g, const float *xp, long hp, long wp, const float *packed,
                       long co0, long co1, long col0, long col1, float *y, const vk_epilogue *epilogue) {
     if (co1 <= co0 || col1 <= col0) return;
@@ -187,7 +213,6 @@ void vk_conv2d_direct(int isa, const vk_conv_geometry *g, const float *xp, long 
     for (long c = 0, k = 0; c < cin; c++)
         for (long i = 0; i < kh; i++)
             for (long j = 0; j < kw; j++) koff[k++] = (int32_t)(c * plane + i * g->dilation_h * wp + j * g->dilation_w);
-    const long kcb = vk_balanced_kc(K, DIRECT_KC_MAX);
     const long block = (long)DIRECT_BLOCK_TILES * np;
     const float *px[DIRECT_BLOCK_TILES * 6];
     long yoff[DIRECT_BLOCK_TILES * 6];
@@ -198,20 +223,62 @@ void vk_conv2d_direct(int isa, const vk_conv_geometry *g, const float *xp, long 
             px[t] = xp + image * cin * plane + oh * g->stride_h * wp + ow * g->stride_w;
             yoff[t] = image * cout * P + pix;
         }
-        for (long co = co0; co < co1; co += cp) {
-            const int rows = (int)(co1 - co < cp ? co1 - co : cp);
-            const float *wpanel = packed + (co / cp) * K * cp;
-            for (long k0 = 0; k0 < K; k0 += kcb) {
-                const long kc = K - k0 < kcb ? K - k0 : kcb;
-                for (long t = 0; t < nb; t += np) {
-                    const int n = (int)(nb - t < np ? nb - t : np);
-                    im->tile(kc, wpanel + k0 * cp, koff + k0, px + t, n, acc + t * cp, k0 > 0);
+        direct_block(im, K, koff, packed, co0, co1, px, yoff, nb, P, y, epilogue, acc);
+    }
+}
+
+void vk_direct_pack_dy(int isa, long batch, long cout, long P, const float *dy, float *packed, long co0, long co1) {
+    const long cp = direct_impl_for(isa)->channels, cols = batch * P;
+    const long end = co1 >= cout ? (cout + cp - 1) / cp * cp : co1;
+    enum { PB = 16 };
+    for (long base = co0 / cp * cp; base < end; base += cp) {
+        float *panel = packed + (base / cp) * cols * cp;
+        for (long image = 0; image < batch; image++) {
+            for (long p0 = 0; p0 < P; p0 += PB) {
+                const long pb = P - p0 < PB ? P - p0 : PB;
+                float *d = panel + (image * P + p0) * cp;
+                for (long i = 0; i < cp; i++) {
+                    const long co = base + i;
+                    if (co < co0 || co >= end) continue;
+                    if (co < cout) {
+                        const float *src = dy + (image * cout + co) * P + p0;
+                        for (long t = 0; t < pb; t++) d[t * cp + i] = src[t];
+                    } else {
+                        for (long t = 0; t < pb; t++) d[t * cp + i] = 0.0f;
+                    }
                 }
             }
-            for (long t = 0; t < nb; t += np) {
-                const int n = (int)(nb - t < np ? nb - t : np);
-                store_tile(acc + t * cp, cp, n, rows, co, yoff + t, P, y, epilogue);
-            }
         }
+    }
+}
+
+void vk_conv2d_direct_weight_grad(int isa, const vk_conv_geometry *g, const float *xp, long hp, long wp,
+                                  const float *dy_panels, long co0, long co1, long k0, long k1, float *dw) {
+    if (co1 <= co0 || k1 <= k0) return;
+    const vk_direct_impl *im = direct_impl_for(isa);
+    const int cp = im->channels, np = im->pixels;
+    const long cin = g->in_channels, kh = g->kernel_h, kw = g->kernel_w, taps = kh * kw;
+    const long K = cin * taps, P = g->out_h * g->out_w, OW = g->out_w, cols = g->batch * P;
+    const long plane = hp * wp;
+    int32_t *poff = (int32_t *)vk_workspace(6, (size_t)cols);
+    float *acc = vk_workspace(7, (size_t)DIRECT_BLOCK_TILES * np * cp);
+    if (!poff || !acc) abort();
+    for (long col = 0; col < cols; col++) {
+        long image = col / P, pix = col - image * P, oh = pix / OW, ow = pix - oh * OW;
+        poff[col] = (int32_t)(image * cin * plane + oh * g->stride_h * wp + ow * g->stride_w);
+    }
+    // dw += the sums: the epilogue's residual is dw itself, read and written at the same place.
+    const vk_epilogue accumulate = {0, dw, 0, VK_ACT_NONE};
+    const long block = (long)DIRECT_BLOCK_TILES * np;
+    const float *px[DIRECT_BLOCK_TILES * 6];
+    long yoff[DIRECT_BLOCK_TILES * 6];
+    for (long b0 = k0; b0 < k1; b0 += block) {
+        const long nb = k1 - b0 < block ? k1 - b0 : block;
+        for (long t = 0; t < nb; t++) {
+            long k = b0 + t, c = k / taps, r = k - c * taps, i = r / kw, j = r - i * kw;
+            px[t] = xp + c * plane + i * g->dilation_h * wp + j * g->dilation_w;
+            yoff[t] = k;
+        }
+        direct_block(im, cols, poff, dy_panels, co0, co1, px, yoff, nb, K, dw, &accumulate, acc);
     }
 }

@@ -99,6 +99,7 @@ import TestSupport
                         : ConvAlgorithm.prefersInputGradientAsConvolution(g) ? .implicitGemm : chosen))
                     let weightGradient = ConvAlgorithm.chooseWeightGradient(for: g)
                     #expect(weightGradient == (algorithm.applies(to: g, .backward) ? algorithm
+                        : algorithm == .direct && g.groups == 1 ? .direct
                         : g.groups == 1 ? .implicitGemm : chosen))
                     try ConvTiledTests.checkBackward(c, seed: 32, label: "\(isa) dW \(weightGradient) dX \(inputGradient)")
                 }

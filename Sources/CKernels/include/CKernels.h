@@ -163,4 +163,17 @@ void vk_direct_pad_input(const vk_conv_geometry *g, const float *x, float *xp, l
 void vk_conv2d_direct(int isa, const vk_conv_geometry *g, const float *xp, long hp, long wp, const float *packed,
                       long co0, long co1, long col0, long col1, float *y, const vk_epilogue *epilogue);
 
+/// Packs output channels [co0, co1) (co0 a multiple of vk_direct_channels; co1 = cout packs the
+/// last panel's zero rows too) of dy (batch × cout × P) as the direct weight gradient reads it:
+/// panels of channels, each (batch·P) × channels floats (vk_direct_weight_floats(isa, cout, batch·P)).
+void vk_direct_pack_dy(int isa, long batch, long cout, long P, const float *dy, float *packed, long co0, long co1);
+
+/// Direct conv2d weight gradient, one thread, for an ungrouped conv: dw[co][k] += Σ over the
+/// batch's output pixels p of dy[co][p] · x[p's window at tap k], for channels [co0, co1) (co0 a
+/// multiple of vk_direct_channels) × taps [k0, k1) of K = Cin·kh·kw. `xp` is the padded input as
+/// vk_conv2d_direct takes it (every offset batch·Cin·hp·wp must fit in 31 bits); `dy_panels` is
+/// vk_direct_pack_dy's output; dw is Cout × K, row-major.
+void vk_conv2d_direct_weight_grad(int isa, const vk_conv_geometry *g, const float *xp, long hp, long wp,
+                                  const float *dy_panels, long co0, long co1, long k0, long k1, float *dw);
+
 #endif

@@ -391,10 +391,19 @@ package enum Conv2dKernel {
             inputGradientAsConvolution(w, dy, target, g)
             dx = nil
         }
-        if let target = dw, ConvAlgorithm.chooseWeightGradient(for: g) == .implicitGemm {
-            ImplicitGemmWeightGradient.accumulate(x, dy, dw: target, db: db, g)
-            dw = nil
-            db = nil
+        if let target = dw {
+            switch ConvAlgorithm.chooseWeightGradient(for: g) {
+            case .implicitGemm:
+                ImplicitGemmWeightGradient.accumulate(x, dy, dw: target, db: db, g)
+                dw = nil
+                db = nil
+            case .direct:
+                DirectConvolution.accumulateWeightGradient(x, dy, dw: target, db: db, g)
+                dw = nil
+                db = nil
+            default:
+                break
+            }
         }
         guard dx != nil || dw != nil || db != nil else { return }
         switch ConvAlgorithm.choose(for: g, .backward) {

@@ -101,19 +101,7 @@ enum DirectConvolution {
         let flops = 2 &* cout &* g.kPerGroup &* columns
         let threads = Threading.isInsideParallelRegion || flops < Threading.minimumParallelGEMMFlops ? 1 : Threading.count
 
-        // The padded input (none needed without padding).
-        let padded = g.padH > 0 || g.padW > 0
-        let (hp, wp) = (g.height &+ 2 &* g.padH, g.width &+ 2 &* g.padW)
-        let planes = g.batch &* g.inChannels
-        let copy = padded ? TensorStorage(uninitializedCount: planes &* hp &* wp) : nil
-        if let copy {
-            let base = copy.base
-            Threading.parallelFor(planes, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(hp &* wp, 1))) { p0, p1 in
-                var geometry = geometry
-                vk_direct_pad_input(&geometry, x, base, p0, p1)
-            }
-        }
-        let input = copy.map { UnsafePointer($0.base) } ?? x
+        let (copy, input, hp, wp) = paddedInput(x, g)
         let u = UnsafePointer(weights.storage.base)
         defer { withExtendedLifetime(copy) {} }
 
@@ -134,6 +122,76 @@ enum DirectConvolution {
             let per = ((columns + threads - 1) / threads + np - 1) / np * np
             Threading.parallelFor(threads, grain: 1) { i0, i1 in
                 for i in i0..<i1 { body(0, cout, Swift.min(columns, i &* per), Swift.min(columns, (i &+ 1) &* per)) }
+            }
+        }
+    }
+
+    /// The input as the kernels read it: a copy padded by (padH, padW) with zeros (nil, and x
+    /// itself, for an unpadded conv), and its plane size.
+    static func paddedInput(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry)
+        -> (copy: TensorStorage?, input: UnsafePointer<Float>, hp: Int, wp: Int) {
+        let (hp, wp) = (g.height &+ 2 &* g.padH, g.width &+ 2 &* g.padW)
+        guard g.padH > 0 || g.padW > 0 else { return (nil, x, hp, wp) }
+        let planes = g.batch &* g.inChannels
+        let copy = TensorStorage(uninitializedCount: planes &* hp &* wp)
+        let base = copy.base
+        let geometry = g.kernelGeometry
+        Threading.parallelFor(planes, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(hp &* wp, 1))) { p0, p1 in
+            var geometry = geometry
+            vk_direct_pad_input(&geometry, x, base, p0, p1)
+        }
+        return (copy, UnsafePointer(base), hp, wp)
+    }
+
+    /// Whether the direct weight gradient computes `g`: one group, and every offset into the
+    /// batch's padded input in 31 bits.
+    static func appliesToWeightGradient(_ g: Conv2dGeometry) -> Bool {
+        let plane = (g.height &+ 2 &* g.padH) &* (g.width &+ 2 &* g.padW)
+        return applies(g) && g.batch &* g.inChannels <= Int(Int32.max) / plane
+    }
+
+    /// dw += ∂loss/∂w and db += ∂loss/∂b of `g` (dw is Cout × Cin × kh × kw; db may be nil): the
+    /// direct kernel with dy's channels as the vectors (dy packed per call into channel panels),
+    /// the batch's output pixels as the contraction and the taps as the broadcast rows; no column
+    /// matrix, no gather. Threads take disjoint channel panels or tap ranges (no reduction).
+    static func accumulateWeightGradient(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                         dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>?,
+                                         _ g: Conv2dGeometry) {
+        trapUnless(appliesToWeightGradient(g), "DirectConvolution: no direct weight gradient for \(g)")
+        if let db { ImplicitGemmWeightGradient.accumulateBiasGradient(dy, db, g) }
+        let isa = KernelISA.active.code
+        let cp = Int(vk_direct_channels(isa)), np = Int(vk_direct_pixels(isa))
+        let cout = g.outChannels, k = g.kPerGroup, pixels = g.outH &* g.outW, columns = g.batch &* pixels
+        let panels = (cout + cp - 1) / cp
+        let packed = TensorStorage(uninitializedCount: Int(vk_direct_weight_floats(isa, cout, columns)))
+        let packedBase = packed.base
+        let (batch, outChannels) = (g.batch, cout)
+        Threading.parallelFor(panels, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(cp &* columns, 1))) { p0, p1 in
+            vk_direct_pack_dy(isa, batch, outChannels, pixels, dy, packedBase, p0 &* cp, Swift.min(outChannels, p1 &* cp))
+        }
+        let (copy, input, hp, wp) = paddedInput(x, g)
+        defer { withExtendedLifetime((copy, packed)) {} }
+        let geometry = g.kernelGeometry
+        let u = UnsafePointer(packedBase)
+        let flops = 2 &* cout &* k &* columns
+        let threads = Threading.isInsideParallelRegion || flops < Threading.minimumParallelGEMMFlops ? 1 : Threading.count
+
+        /// Channels [c0, c1) × taps [k0, k1) on the calling thread.
+        func run(channels c0: Int, _ c1: Int, taps k0: Int, _ k1: Int) {
+            var geometry = geometry
+            vk_conv2d_direct_weight_grad(isa, &geometry, input, hp, wp, u, c0, c1, k0, k1, dw)
+        }
+        if threads == 1 { return run(channels: 0, cout, taps: 0, k) }
+        nonisolated(unsafe) let body = run
+        if panels % threads == 0 || panels >= 4 &* threads {
+            let per = (panels + threads - 1) / threads &* cp
+            Threading.parallelFor(threads, grain: 1) { i0, i1 in
+                for i in i0..<i1 { body(Swift.min(cout, i &* per), Swift.min(cout, (i &+ 1) &* per), 0, k) }
+            }
+        } else {
+            let per = ((k + threads - 1) / threads + np - 1) / np * np
+            Threading.parallelFor(threads, grain: 1) { i0, i1 in
+                for i in i0..<i1 { body(0, cout, Swift.min(k, i &* per), Swift.min(k, (i &+ 1) &* per)) }
             }
         }
     }
