@@ -31,10 +31,13 @@ struct Classify: ParsableCommand {
     var json = false
     @Option(help: "Images per forward pass.")
     var batchSize = 8
+    @Option(help: "Images whose header claims more pixels than this are rejected before decoding (the default is Pillow's DecompressionBombError threshold).")
+    var maxImagePixels = DecodeOptions.defaultMaxPixels
 
     func validate() throws {
         guard topk >= 1 else { throw ValidationError("--topk must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard maxImagePixels >= 1 else { throw ValidationError("--max-image-pixels must be at least 1, got \(maxImagePixels)") }
     }
 
     func run() throws {
@@ -48,7 +51,7 @@ struct Classify: ParsableCommand {
             start += chunk.count
             var decoded: [(String, Tensor)] = []
             for path in chunk {
-                do { decoded.append((path, loaded.preprocess(try Image(contentsOf: path, mode: loaded.imageMode)))) } catch {
+                do { decoded.append((path, loaded.preprocess(try Image(contentsOf: path, mode: loaded.imageMode, maxPixels: maxImagePixels)))) } catch {
                     reportError("\(error)")
                     failures += 1
                 }

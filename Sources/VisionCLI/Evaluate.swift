@@ -29,6 +29,8 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print the result as one JSON object.") var json = false
     @Option(help: "Also write the confusion matrix as a PNG heat map to this file.") var confusionPng: String?
     @Flag(help: "Stop at the first unreadable image instead of skipping it.") var strict = false
+    @Option(help: "Images whose header claims more pixels than this are rejected before decoding (the default is Pillow's DecompressionBombError threshold).")
+    var maxImagePixels = DecodeOptions.defaultMaxPixels
 
     func validate() throws {
         guard (data == nil) != (dataset == nil) else { throw ValidationError("give exactly one of --data DIR and --dataset NAME") }
@@ -37,6 +39,7 @@ struct Evaluate: ParsableCommand {
         }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
         guard topk >= 1 else { throw ValidationError("--topk must be at least 1") }
+        guard maxImagePixels >= 1 else { throw ValidationError("--max-image-pixels must be at least 1, got \(maxImagePixels)") }
     }
 
     func run() throws {
@@ -60,7 +63,9 @@ struct Evaluate: ParsableCommand {
             let root = data!
             let preset = spec?.preprocessing ?? ImageClassificationPreset()
             let channels = spec?.inputChannels ?? 3
-            source = try ImageFolder(root: root, transform: evalPipeline(preset), mode: channels == 1 ? .gray : .rgb)
+            var folder = try ImageFolder(root: root, transform: evalPipeline(preset), mode: channels == 1 ? .gray : .rgb)
+            folder.maxImagePixels = maxImagePixels
+            source = folder
         }
         if spec == nil {
             guard let model else {

@@ -66,6 +66,22 @@ enum TrainFixture {
         #expect(classify.status == 0, "\(classify.stderr)")
         let top = try CLIFixture.parseLines(classify.stdout).first?["top"] as? [[String: Any]]
         #expect(top?.first?["label"] as? String == "Trouser", "\(classify.stdout)")
+
+        // --max-image-pixels: images above it are refused before decoding, named, with the limit.
+        let limited = try VisionProcess.run(["classify", "--weights", out, "--max-image-pixels", "700", image],
+                                            visionHome: CLIFixture.home("train"))
+        #expect(limited.status == 1, "\(limited.stderr)")
+        #expect(limited.stderr.contains(image) && limited.stderr.contains("28x28 pixels exceeds the limit of 700"), "\(limited.stderr)")
+        let strictEvaluation = try VisionProcess.run(["evaluate", "--data", TrainFixture.root + "/test", "--weights", out, "--strict",
+                                                      "--max-image-pixels", "700"], visionHome: CLIFixture.home("train"))
+        #expect(strictEvaluation.status != 0)
+        #expect(strictEvaluation.stderr.contains("28x28 pixels exceeds the limit of 700"), "\(strictEvaluation.stderr)")
+        for command in ["classify", "evaluate"] {
+            let zero = try VisionProcess.run([command, "--weights", out, "--max-image-pixels", "0"]
+                                             + (command == "evaluate" ? ["--data", TrainFixture.root + "/test"] : [image]),
+                                             visionHome: CLIFixture.home("train"))
+            #expect(zero.status != 0 && zero.stderr.contains("--max-image-pixels must be at least 1"), "\(command): \(zero.stderr)")
+        }
     }
 
     @Test func resumeAfterInterruptEqualsUninterruptedRun() throws {
