@@ -43,12 +43,19 @@ import Glibc
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let destination = dir + "/weights-\(digest.prefix(8)).pth"
 
-        // A stale temporary from an interrupted run is cleaned up by the next download.
-        _ = FileManager.default.createFile(atPath: dir + "/.weights-\(digest.prefix(8)).pth.part-1-2", contents: Data([0]))
+        // A stale temporary from an interrupted run (its process is gone) is cleaned up by the next
+        // download; one of a process still running (another download of the same file) is kept.
+        let stale = dir + "/.weights-\(digest.prefix(8)).pth.part-\(Self.deadPID())-2"
+        let live = dir + "/.weights-\(digest.prefix(8)).pth.part-1-3"
+        _ = FileManager.default.createFile(atPath: stale, contents: Data([0]))
+        _ = FileManager.default.createFile(atPath: live, contents: Data([0]))
 
         // Bad hash: the body arrives but does not match; nothing is kept.
         let wrong = digest.hasPrefix("0") ? "ffffffff" : "00000000"
         let bad = failure { try ZooDownloader.download(from: server.url("/good.pth"), to: destination, sha256Prefix: wrong) }
+        #expect(!FileManager.default.fileExists(atPath: stale) && FileManager.default.fileExists(atPath: live),
+                "left: \(Self.leftovers(dir))")
+        try FileManager.default.removeItem(atPath: live)
         #expect(bad?.contains("SHA-256 mismatch") == true, "\(bad ?? "no error")")
         #expect(bad?.contains(digest) == true)
         #expect(Self.leftovers(dir).isEmpty, "left: \(Self.leftovers(dir))")
@@ -80,6 +87,13 @@ import Glibc
 
         // Not a URL at all.
         #expect(failure { try ZooDownloader.download(from: "ftp://x/y", to: destination + "2", sha256Prefix: "00") }?.contains("not an http") == true)
+    }
+
+    /// A process id no process has now.
+    static func deadPID() -> Int32 {
+        var pid: Int32 = 4_000_000
+        while kill(pid, 0) == 0 || errno != ESRCH { pid -= 1 }
+        return pid
     }
 
     static func freePort() throws -> UInt16 {

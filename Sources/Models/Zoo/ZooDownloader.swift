@@ -94,14 +94,10 @@ public enum ZooDownloader {
         return digest
     }
 
-    /// Removes the `.<name>.part-*` files left next to `destination` by interrupted downloads.
+    /// Removes the `.<name>.part-PID-*` files left next to `destination` by interrupted downloads
+    /// (those whose process no longer runs; a download running in another process keeps its own).
     static func removeStaleTemporaries(of destination: String) {
-        let prefix = AtomicFile.temporaryPrefix(for: destination, tag: temporaryTag)
-        let directory = (prefix as NSString).deletingLastPathComponent
-        let dir = directory.isEmpty ? "." : directory
-        let stem = (prefix as NSString).lastPathComponent
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
-        for name in names where name.hasPrefix(stem) { unlink(dir + "/" + name) }
+        AtomicFile.removeStaleTemporaries(of: destination, tag: temporaryTag)
     }
 }
 
