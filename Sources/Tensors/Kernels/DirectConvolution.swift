@@ -110,18 +110,27 @@ enum DirectConvolution {
             var geometry = geometry, epilogue = epilogue
             vk_conv2d_direct(isa, &geometry, input, hp, wp, u, c0, c1, j0, j1, y, &epilogue)
         }
-        if threads == 1 { return run(channels: 0, cout, columns: 0, columns) }
-        nonisolated(unsafe) let body = run
-        let panels = (cout + cp - 1) / cp
+        split(threads: threads, channels: cout, panel: cp, rows: columns, unit: np, run)
+    }
+
+    /// Runs `body(c0, c1, r0, r1)` over all channels × rows (pixels or taps) on `threads` threads,
+    /// each taking a disjoint part: whole panels of channels when they split evenly (each thread
+    /// then streams only its share of the weights or of dy), else ranges of rows in multiples of
+    /// `unit` (a tile's rows).
+    private static func split(threads: Int, channels: Int, panel cp: Int, rows: Int, unit: Int,
+                              _ body: (Int, Int, Int, Int) -> Void) {
+        if threads == 1 { return body(0, channels, 0, rows) }
+        nonisolated(unsafe) let body = body
+        let panels = (channels + cp - 1) / cp
         if panels % threads == 0 || panels >= 4 &* threads {
             let per = (panels + threads - 1) / threads &* cp
             Threading.parallelFor(threads, grain: 1) { i0, i1 in
-                for i in i0..<i1 { body(Swift.min(cout, i &* per), Swift.min(cout, (i &+ 1) &* per), 0, columns) }
+                for i in i0..<i1 { body(Swift.min(channels, i &* per), Swift.min(channels, (i &+ 1) &* per), 0, rows) }
             }
         } else {
-            let per = ((columns + threads - 1) / threads + np - 1) / np * np
+            let per = ((rows + threads - 1) / threads + unit - 1) / unit * unit
             Threading.parallelFor(threads, grain: 1) { i0, i1 in
-                for i in i0..<i1 { body(0, cout, Swift.min(columns, i &* per), Swift.min(columns, (i &+ 1) &* per)) }
+                for i in i0..<i1 { body(0, channels, Swift.min(rows, i &* per), Swift.min(rows, (i &+ 1) &* per)) }
             }
         }
     }
@@ -181,18 +190,6 @@ enum DirectConvolution {
             var geometry = geometry
             vk_conv2d_direct_weight_grad(isa, &geometry, input, hp, wp, u, c0, c1, k0, k1, dw)
         }
-        if threads == 1 { return run(channels: 0, cout, taps: 0, k) }
-        nonisolated(unsafe) let body = run
-        if panels % threads == 0 || panels >= 4 &* threads {
-            let per = (panels + threads - 1) / threads &* cp
-            Threading.parallelFor(threads, grain: 1) { i0, i1 in
-                for i in i0..<i1 { body(Swift.min(cout, i &* per), Swift.min(cout, (i &+ 1) &* per), 0, k) }
-            }
-        } else {
-            let per = ((k + threads - 1) / threads + np - 1) / np * np
-            Threading.parallelFor(threads, grain: 1) { i0, i1 in
-                for i in i0..<i1 { body(0, cout, Swift.min(k, i &* per), Swift.min(k, (i &+ 1) &* per)) }
-            }
-        }
+        split(threads: threads, channels: cout, panel: cp, rows: k, unit: np, run)
     }
 }
