@@ -17,7 +17,7 @@ file, which counts the same loop), SwiftVision's whole process time, the ratio a
     /tmp/torch-venv/bin/python Scripts/bench_folder_train.py [--images 500] [--rounds 3]
         [--folder /tmp/swiftvision-folder32] [--vision .build/release/vision] [--torch-workers 2]
 """
-import argparse, gzip, json, os, platform, struct, subprocess, sys, tempfile, time
+import argparse, gzip, json, os, struct, subprocess, sys, tempfile, time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -44,15 +44,15 @@ print(time.perf_counter() - start)
 """
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+def machine(vision):
+    """CPU, ISA path and thread count as `vision bench machine` reports them (2 threads)."""
+    env = dict(os.environ, VISION_NUM_THREADS="2")
+    out = subprocess.run([vision, "bench", "machine", "--json", "--seconds", "0.02", "--repeats", "1"],
+                         capture_output=True, text=True, env=env)
+    if out.returncode != 0:
+        sys.exit(f"vision bench machine failed ({out.returncode}):\n{out.stderr[-2000:]}")
+    info = json.loads(out.stdout.strip().splitlines()[-1])
+    return info["cpu"], info["isa"], info["threads"]
 
 
 def write_folder(folder, per_class, source="/usr/share/datasets/fashion-mnist"):
@@ -119,8 +119,9 @@ def main():
     a = p.parse_args()
     write_folder(a.folder, a.images)
     import torch
-    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, CPU {cpu_name()}, 2 threads, torch {torch.__version__}, "
-          f"ISA {os.environ.get('VISION_ISA', 'widest')}; {10 * a.images} images 32x32 PNG, resnet18, batch 64, 1 epoch")
+    cpu, isa, threads = machine(a.vision)
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, CPU {cpu}, SwiftVision ISA {isa}, {threads} threads, "
+          f"torch {torch.__version__}; {10 * a.images} images 32x32 PNG, resnet18, batch 64, 1 epoch")
     ours, theirs = [], []
     for r in range(a.rounds):
         theirs.append(run_torch(a.folder, a.torch_workers))

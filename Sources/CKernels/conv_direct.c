@@ -36,23 +36,25 @@ size_t vk_direct_weight_floats(int isa, long cout, long k) {
     return (size_t)((cout + cp - 1) / cp * cp * k);
 }
 
-void vk_direct_pack_weights(int isa, long cout, long k, const float *w, float *packed, long co0, long co1) {
-    const long cp = direct_impl_for(isa)->channels;
-    const long end = co1 >= cout ? (cout + cp - 1) / cp * cp : co1;
-    // Panel by panel and K in blocks of 16: each row's 16 floats are read in order and the block's
-    // 16 × cp outputs (4 KB on AVX-512) stay in L1 while every row writes its column of them (whole
-    // rows at once wrote one float per cache line across all of K, 4× slower per call in training).
+/// Packs rows [co0, co1) (co0 a multiple of cp; co1 = m packs the last panel's zero rows too) of
+/// the m × k row-major matrix a (row stride lda) into cp-row panels `pstride` floats apart:
+/// dst[(r / cp)·pstride + kk·cp + r % cp] = a[r·lda + kk]. K goes in blocks of 16: each row's 16
+/// floats are read in order and the block's 16 × cp outputs (4 KB on AVX-512) stay in L1 while
+/// every row writes its column of them (whole rows at once wrote one float per cache line across
+/// all of K, 4× slower per call in training).
+static void pack_panels(long cp, long m, long k, const float *a, long lda, float *dst, long pstride, long co0, long co1) {
+    const long end = co1 >= m ? (m + cp - 1) / cp * cp : co1;
     enum { KB = 16 };
     for (long base = co0 / cp * cp; base < end; base += cp) {
-        float *panel = packed + (base / cp) * k * cp;
+        float *panel = dst + (base / cp) * pstride;
         for (long k0 = 0; k0 < k; k0 += KB) {
             const long kb = k - k0 < KB ? k - k0 : KB;
             for (long i = 0; i < cp; i++) {
-                const long co = base + i;
+                const long r = base + i;
                 float *d = panel + k0 * cp + i;
-                if (co < co0 || co >= end) continue;
-                if (co < cout) {
-                    const float *row = w + co * k + k0;
+                if (r < co0 || r >= end) continue;
+                if (r < m) {
+                    const float *row = a + r * lda + k0;
                     for (long t = 0; t < kb; t++) d[t * cp] = row[t];
                 } else {
                     for (long t = 0; t < kb; t++) d[t * cp] = 0.0f;
@@ -60,6 +62,11 @@ void vk_direct_pack_weights(int isa, long cout, long k, const float *w, float *p
             }
         }
     }
+}
+
+void vk_direct_pack_weights(int isa, long cout, long k, const float *w, float *packed, long co0, long co1) {
+    const long cp = direct_impl_for(isa)->channels;
+    pack_panels(cp, cout, k, w, k, packed, k * cp, co0, co1);
 }
 
 void vk_direct_pack_weights_flipped(int isa, long cout, long cin, long kh, long kw, const float *w, float *packed,
@@ -93,10 +100,7 @@ int vk_direct_pack_weights_in_place(int isa, long cout, long k, float *w, long p
     for (long panel = panel0; panel < panel1; panel++) {
         float *d = w + panel * cp * k;
         for (long q = 0; q < cp * k; q++) block[q] = d[q];
-        for (long i = 0; i < cp; i++) {
-            const float *row = block + i * k;
-            for (long kk = 0; kk < k; kk++) d[kk * cp + i] = row[kk];
-        }
+        pack_panels(cp, cp, k, block, k, d, k * cp, 0, cp);
     }
     free(block);
     return 0;
@@ -228,28 +232,10 @@ void vk_conv2d_direct(int isa, const vk_conv_geometry *g, const float *xp, long 
 }
 
 void vk_direct_pack_dy(int isa, long batch, long cout, long P, const float *dy, float *packed, long co0, long co1) {
-    const long cp = direct_impl_for(isa)->channels, cols = batch * P;
-    const long end = co1 >= cout ? (cout + cp - 1) / cp * cp : co1;
-    enum { PB = 16 };
-    for (long base = co0 / cp * cp; base < end; base += cp) {
-        float *panel = packed + (base / cp) * cols * cp;
-        for (long image = 0; image < batch; image++) {
-            for (long p0 = 0; p0 < P; p0 += PB) {
-                const long pb = P - p0 < PB ? P - p0 : PB;
-                float *d = panel + (image * P + p0) * cp;
-                for (long i = 0; i < cp; i++) {
-                    const long co = base + i;
-                    if (co < co0 || co >= end) continue;
-                    if (co < cout) {
-                        const float *src = dy + (image * cout + co) * P + p0;
-                        for (long t = 0; t < pb; t++) d[t * cp + i] = src[t];
-                    } else {
-                        for (long t = 0; t < pb; t++) d[t * cp + i] = 0.0f;
-                    }
-                }
-            }
-        }
-    }
+    const long cp = direct_impl_for(isa)->channels;
+    // Image by image: its cout × P block of dy fills columns [image·P, (image + 1)·P) of every panel.
+    for (long image = 0; image < batch; image++)
+        pack_panels(cp, cout, P, dy + image * cout * P, P, packed + image * P * cp, batch * P * cp, co0, co1);
 }
 
 void vk_conv2d_direct_weight_grad(int isa, const vk_conv_geometry *g, const float *xp, long hp, long wp,

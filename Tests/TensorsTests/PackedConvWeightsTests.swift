@@ -12,14 +12,14 @@ import TestSupport
     typealias Case = ConvTiledTests.Case
 
     /// Runs `x` through `packed` with `algorithm` forced, against the Double reference.
-    static func check(_ c: Case, _ packed: PackedConvWeights, _ algorithm: ConvAlgorithm, x: Tensor, w: Tensor, bias: Tensor,
+    static func check(_ c: Case, _ packed: PackedConvWeights, _ algorithm: ConvAlgorithm, x: Tensor, w: Tensor, bias: Tensor?,
                       isa: KernelISA, label: String) {
         let y = KernelISA.$override.withValue(isa) {
             ConvAlgorithm.$override.withValue(algorithm) {
                 Tensor.conv2d(x, packed: packed, bias: bias, stride: (c.stride, c.stride), padding: (c.pad, c.pad), activation: .relu)
             }
         }
-        let expected = c.conv.forward(x.scalars, w.scalars, bias.scalars).map { Swift.max(0, $0) }
+        let expected = c.conv.forward(x.scalars, w.scalars, bias?.scalars).map { Swift.max(0, $0) }
         let (rtol, atol): (Float, Float) = algorithm == .winograd ? (1e-4, 1e-4) : (1e-5, 1e-5)
         let diff = closeness(y.scalars, expected, rtol: rtol, atol: atol)
         #expect(diff == nil, "\(isa) \(label) \(algorithm): \(diff ?? "")")
@@ -29,10 +29,7 @@ import TestSupport
     func everyFormFromOneWeightGivesTheReference(_ isa: KernelISA) {
         // 128 output channels: a multiple of every ISA's direct panel, so the direct form is made in place.
         let c = Case(n: 1, cin: 24, h: 9, w: 9, cout: 128, kh: 3, kw: 3, stride: 1, pad: 1, bias: true)
-        var g = RandomGenerator(seed: 41)
-        let x = Tensor.uniform([c.n, c.cin, c.h, c.w], low: -1, high: 1, generator: &g)
-        let bias = Tensor.uniform([c.cout], generator: &g)
-        let w = Tensor.uniform([c.cout, c.cin, 3, 3], low: -0.5, high: 0.5, generator: &g)
+        let (x, w, bias, _) = ConvAlgorithmTests.inputs(c, seed: 41)
         let original = w.scalars
         // The plain tensor is a private copy (as the BN folding's is), so direct packs it in place.
         let packed = PackedConvWeights.pack(w.clone(), groups: 1, isa: isa)
@@ -46,10 +43,7 @@ import TestSupport
     @Test(arguments: KernelISA.supported)
     func aWeightTheCallerHoldsIsNotRewritten(_ isa: KernelISA) {
         let c = Case(n: 2, cin: 16, h: 7, w: 8, cout: 64, kh: 3, kw: 3, stride: 2, pad: 1, bias: true)
-        var g = RandomGenerator(seed: 42)
-        let x = Tensor.uniform([c.n, c.cin, c.h, c.w], low: -1, high: 1, generator: &g)
-        let bias = Tensor.uniform([c.cout], generator: &g)
-        let w = Tensor.uniform([c.cout, c.cin, 3, 3], low: -0.5, high: 0.5, generator: &g)
+        let (x, w, bias, _) = ConvAlgorithmTests.inputs(c, seed: 42)
         let original = w.scalars
         let packed = PackedConvWeights.pack(w, groups: 1, isa: isa)  // shares w's storage
         Self.check(c, packed, .direct, x: x, w: w, bias: bias, isa: isa, label: "shared weight")
@@ -65,10 +59,7 @@ import TestSupport
     func channelsThatDoNotFillAPanelArePackedByCopy(_ isa: KernelISA) {
         // 70 output channels: the direct form needs a zero-padded last panel, so it cannot be in place.
         let c = Case(n: 1, cin: 9, h: 6, w: 6, cout: 70, kh: 3, kw: 3, stride: 1, pad: 0, bias: true)
-        var g = RandomGenerator(seed: 43)
-        let x = Tensor.uniform([c.n, c.cin, c.h, c.w], low: -1, high: 1, generator: &g)
-        let bias = Tensor.uniform([c.cout], generator: &g)
-        let w = Tensor.uniform([c.cout, c.cin, 3, 3], low: -0.5, high: 0.5, generator: &g)
+        let (x, w, bias, _) = ConvAlgorithmTests.inputs(c, seed: 43)
         let packed = PackedConvWeights.pack(w.clone(), groups: 1, isa: isa)
         Self.check(c, packed, .direct, x: x, w: w, bias: bias, isa: isa, label: "70 channels")
         Self.check(c, packed, .implicitGemm, x: x, w: w, bias: bias, isa: isa, label: "70 channels")

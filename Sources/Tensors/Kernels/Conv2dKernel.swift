@@ -392,17 +392,15 @@ package enum Conv2dKernel {
             dx = nil
         }
         if let target = dw {
-            switch ConvAlgorithm.chooseWeightGradient(for: g) {
-            case .implicitGemm:
-                ImplicitGemmWeightGradient.accumulate(x, dy, dw: target, db: db, g)
+            let choice = ConvAlgorithm.chooseWeightGradient(for: g)
+            if choice == .implicitGemm || choice == .direct {
+                if choice == .direct {
+                    DirectConvolution.accumulateWeightGradient(x, dy, dw: target, db: db, g)
+                } else {
+                    ImplicitGemmWeightGradient.accumulate(x, dy, dw: target, db: db, g)
+                }
                 dw = nil
                 db = nil
-            case .direct:
-                DirectConvolution.accumulateWeightGradient(x, dy, dw: target, db: db, g)
-                dw = nil
-                db = nil
-            default:
-                break
             }
         }
         guard dx != nil || dw != nil || db != nil else { return }

@@ -84,8 +84,13 @@ enum DirectConvolution {
     /// Whether the direct kernel computes `g`: one group, and every plane offset of the (padded)
     /// input in 31 bits.
     static func applies(_ g: Conv2dGeometry) -> Bool {
-        let plane = (g.height &+ 2 &* g.padH) &* (g.width &+ 2 &* g.padW)
-        return g.groups == 1 && g.outH >= 1 && g.outW >= 1 && plane > 0 && g.inChannels <= Int(Int32.max) / plane
+        let (hp, wp) = paddedPlane(g)
+        return g.groups == 1 && g.outH >= 1 && g.outW >= 1 && hp &* wp > 0 && g.inChannels <= Int(Int32.max) / (hp &* wp)
+    }
+
+    /// Rows and columns of a plane of the padded input.
+    static func paddedPlane(_ g: Conv2dGeometry) -> (hp: Int, wp: Int) {
+        (g.height &+ 2 &* g.padH, g.width &+ 2 &* g.padW)
     }
 
     static func forward(_ x: UnsafePointer<Float>, weights: DirectWeights, bias: UnsafePointer<Float>?,
@@ -139,7 +144,7 @@ enum DirectConvolution {
     /// itself, for an unpadded conv), and its plane size.
     static func paddedInput(_ x: UnsafePointer<Float>, _ g: Conv2dGeometry)
         -> (copy: TensorStorage?, input: UnsafePointer<Float>, hp: Int, wp: Int) {
-        let (hp, wp) = (g.height &+ 2 &* g.padH, g.width &+ 2 &* g.padW)
+        let (hp, wp) = paddedPlane(g)
         guard g.padH > 0 || g.padW > 0 else { return (nil, x, hp, wp) }
         let planes = g.batch &* g.inChannels
         let copy = TensorStorage(uninitializedCount: planes &* hp &* wp)
@@ -155,8 +160,8 @@ enum DirectConvolution {
     /// Whether the direct weight gradient computes `g`: one group, and every offset into the
     /// batch's padded input in 31 bits.
     static func appliesToWeightGradient(_ g: Conv2dGeometry) -> Bool {
-        let plane = (g.height &+ 2 &* g.padH) &* (g.width &+ 2 &* g.padW)
-        return applies(g) && g.batch &* g.inChannels <= Int(Int32.max) / plane
+        let (hp, wp) = paddedPlane(g)
+        return applies(g) && g.batch &* g.inChannels <= Int(Int32.max) / (hp &* wp)
     }
 
     /// dw += ∂loss/∂w and db += ∂loss/∂b of `g` (dw is Cout × Cin × kh × kw; db may be nil): the
