@@ -31,6 +31,18 @@ import TestSupport
         // images); and a strided, dilated one.
         Case(n: 2, cin: 70, h: 15, w: 15, cout: 70, kh: 3, kw: 3, stride: 1, pad: 1, bias: true),
         Case(n: 3, cin: 64, h: 13, w: 11, cout: 19, kh: 3, kw: 3, stride: 2, pad: 2, dilation: 2, bias: false),
+        // Taps that read only padding (LiveTaps): a 3×3 on 1×1 maps (ResNet-18's layer4 at 32²),
+        // 3×3/2 from 2×2 to 1×1 (its first conv), a 5-row, 1-column map, a dilated one whose live
+        // window is the centre, and a depthwise one on 1×1.
+        Case(n: 5, cin: 70, h: 1, w: 1, cout: 66, kh: 3, kw: 3, stride: 1, pad: 1, bias: true),
+        Case(n: 3, cin: 20, h: 2, w: 2, cout: 70, kh: 3, kw: 3, stride: 2, pad: 1, bias: false),
+        Case(n: 2, cin: 6, h: 5, w: 1, cout: 9, kh: 3, kw: 3, stride: 1, pad: 1, bias: true),
+        Case(n: 2, cin: 8, h: 2, w: 3, cout: 11, kh: 3, kw: 3, stride: 1, pad: 2, dilation: 2, bias: false),
+        Case(n: 4, cin: 16, h: 1, w: 1, cout: 16, kh: 3, kw: 3, stride: 1, pad: 1, groups: 16, bias: true),
+        // 1 × 1 outputs with every tap live: im2col's 1-float runs (its 8-float stores must not
+        // pass the end of a chunk's rows; they did, under AddressSanitizer).
+        Case(n: 2, cin: 5, h: 3, w: 3, cout: 7, kh: 3, kw: 3, stride: 1, pad: 0, bias: true),
+        Case(n: 2, cin: 6, h: 3, w: 3, cout: 9, kh: 3, kw: 3, stride: 2, pad: 0, bias: false),
     ]
 
     static let isas = KernelISA.supported

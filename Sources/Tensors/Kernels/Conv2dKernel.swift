@@ -177,6 +177,7 @@ package enum Conv2dKernel {
                 d += wp
             }
         }
+        let chunkEnd = col + r1 &* t
         for r in r0..<r1 {
             let cl = r / kk
             let tap = r &- cl &* kk
@@ -190,9 +191,10 @@ package enum Conv2dKernel {
                 let d = dst + (rowStart &+ a &- p0)
                 let src = plane + ((oh &* sh &+ ki &* dh &- py0) &* wp &+ kj &* dw &+ a &* sw)
                 let n = b &- a
-                // A run shorter than 8 may be stored as 8 floats: the excess lands on the next run of
-                // this row or the next row, written after it, except after the very last run.
-                let mayOverrun = r &+ 1 < r1 || oh &+ 1 < oh1
+                // A run shorter than 8 may be stored as 8 floats when the excess lands on later runs
+                // of this chunk's rows (written after it): never past the chunk's last row, which
+                // another chunk or the end of col follows (a 1-column tile's runs are 1 float long).
+                let mayOverrun = d + 8 <= chunkEnd
                 if sw == 1 && (n >= 8 || mayOverrun) {
                     copyRun8(src, d, n)
                 } else if sw == 2 && (n >= 8 || mayOverrun) {
@@ -304,6 +306,14 @@ package enum Conv2dKernel {
     package static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
                                _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry, packed: PackedConvWeights? = nil,
                                residual: UnsafePointer<Float>? = nil, activation: ConvActivation = .none) {
+        if let live = LiveTaps(g) {
+            // Taps that read only padding: the conv of the live ones (`packed` is of the full kernel).
+            let cropped = TensorStorage(uninitializedCount: live.geometry.outChannels &* live.geometry.kPerGroup)
+            live.crop(w, into: cropped.base)
+            forward(x, cropped.base, bias, y, live.geometry, residual: residual, activation: activation)
+            withExtendedLifetime(cropped) {}
+            return
+        }
         let algorithm = ConvAlgorithm.choose(for: g, .forward, weightsPrepared: packed != nil)
         if algorithm == .winograd {
             let isa = KernelISA.active
@@ -386,6 +396,19 @@ package enum Conv2dKernel {
     package static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                 dx dxRequested: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?,
                                 db: UnsafeMutablePointer<Float>?, _ g: Conv2dGeometry) {
+        if let live = LiveTaps(g) {
+            // Taps that read only padding: the gradients of the conv of the live ones; the dead
+            // taps' weight gradient is zero.
+            let count = live.geometry.outChannels &* live.geometry.kPerGroup
+            let cropped = TensorStorage(uninitializedCount: count)
+            live.crop(w, into: cropped.base)
+            let croppedDW = dw.map { _ in TensorStorage(uninitializedCount: count) }
+            croppedDW?.base.initialize(repeating: 0, count: count)
+            backward(x, cropped.base, dy, dx: dxRequested, dw: croppedDW?.base, db: db, live.geometry)
+            if let dw, let croppedDW { live.accumulate(croppedDW.base, into: dw) }
+            withExtendedLifetime((cropped, croppedDW)) {}
+            return
+        }
         var dx = dxRequested, dw = dw, db = db
         if let target = dx, ConvAlgorithm.chooseInputGradient(for: g) == .implicitGemm {
             inputGradientAsConvolution(w, dy, target, g)

@@ -6,6 +6,8 @@
 // An algorithm that does not implement the requested direction or shape falls back to the
 // chooser's pick, so a forced name never fails. The older switches (VISION_CONV_TILED=0,
 // VISION_CONV_SHIFTED=0, VISION_CONV_BATCHED=0) still remove their algorithm from the choice.
+// A conv with kernel taps that read only padding is first cropped to its live taps (LiveTaps);
+// the choice is then made for the cropped conv.
 //
 // Forward: Winograd F(4×4, 3×3) for 3×3 stride-1 convs with enough tiles and channels
 // (`prefersWinograd`, with its measurements), else the direct kernel for ungrouped convs with

@@ -36,6 +36,8 @@ public final class PackedConvWeights: @unchecked Sendable {
         var gemm: TensorStorage?
         var direct: DirectWeights?
         var winograd: WinogradWeights?
+        /// The live taps' weight for convs whose other taps read only padding (the last window used).
+        var cropped: (window: LiveTaps, weights: PackedConvWeights)?
     }
 
     private let forms: Mutex<Forms>
@@ -209,6 +211,21 @@ public final class PackedConvWeights: @unchecked Sendable {
                        "PackedConvWeights: no Winograd transform for weight \(describe(shape)) with \(groups) groups")
             let made = make(f) { w in WinogradWeights(w, outChannels: outChannels, inChannels: shape[1], isa: isa) }
             f.winograd = made
+            return made
+        }
+    }
+
+    /// The weight of the taps `live` keeps, prepared for this ISA path (for a conv whose other taps
+    /// read only padding, `LiveTaps`), made on first use and kept for the last window asked for.
+    func cropped(to live: LiveTaps) -> PackedConvWeights {
+        forms.withLock { f in
+            if let cached = f.cropped, cached.window == live { return cached.weights }
+            let made = make(f) { w in
+                let weight = Tensor(uninitializedShape: [outChannels, shape[1], live.rows.count, live.columns.count])
+                live.crop(w, into: weight.storage.base)
+                return PackedConvWeights.pack(weight, groups: groups, isa: isa)
+            }
+            f.cropped = (live, made)
             return made
         }
     }

@@ -102,6 +102,12 @@ extension Tensor {
             try conv2dGeometry(input: input.shape, weight: packed.shape, stride: stride, padding: padding,
                                dilation: dilation, groups: packed.groups)
         }
+        if let live = LiveTaps(g) {
+            // Taps that read only padding: the conv of the live ones, with their own packed weight.
+            return conv2d(input, packed: packed.cropped(to: live), bias: bias, stride: stride,
+                          padding: (live.geometry.padH, live.geometry.padW), dilation: dilation,
+                          residual: residual, activation: activation)
+        }
         let recording = ([input] + (bias.map { [$0] } ?? []) + (residual.map { [$0] } ?? [])).contains { shouldRecord($0) }
         let algorithm = ConvAlgorithm.choose(for: g, .forward)
         guard !recording, algorithm == .implicitGemm || algorithm == .winograd || algorithm == .direct else {
