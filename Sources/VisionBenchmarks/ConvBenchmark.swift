@@ -13,6 +13,13 @@ extension TensorBenchmark {
         public let inChannels: Int, outChannels: Int, size: Int, kernel: Int, stride: Int, padding: Int
         /// How many times ResNet-18 runs this conv.
         public let occurrences: Int
+
+        /// The same conv in the same model fed `input`² images instead of 224² (its map scaled
+        /// by input/224, at least 1).
+        public func scaled(toInput input: Int) -> ConvCase {
+            ConvCase(name: name, inChannels: inChannels, outChannels: outChannels, size: Swift.max(1, size * input / 224),
+                     kernel: kernel, stride: stride, padding: padding, occurrences: occurrences)
+        }
     }
 
     /// The distinct convs of ResNet-18 at 224×224.

@@ -68,12 +68,16 @@ struct TensorBench: ParsableCommand {
 struct ConvBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "conv",
-        abstract: "Every distinct conv of ResNet-18 or -50 (224², batch 1): conv2d forward vs a bare cblas_sgemm of the same M×N×K, and backward vs forward.",
+        abstract: "Every distinct conv of ResNet-18 or -50 (224², batch 1 by default): conv2d forward vs a bare cblas_sgemm of the same M×N×K, and backward vs forward.",
         discussion: """
             Goals: forward reaches ≥ 80% of the GEMM's GFLOP/s; backward costs ≤ 3× forward. \
             The GEMM runs on OpenBLAS's own thread pool (as a bare caller would run it), the conv on \
             SwiftVision's. Each conv is measured in rounds (GEMM, pause, forward, backward); times are \
-            medians over rounds and the ratios medians of each round's ratio. The forward packs the             weight per call (as training does); "inf" is the inference form: weight packed once, bias             and ReLU fused, the algorithm the chooser picks (named in the last column), its GFLOP/s             counted as the direct convolution's whatever algorithm ran.
+            medians over rounds and the ratios medians of each round's ratio. The forward packs the \
+            weight per call (as training does); "inf" is the inference form: weight packed once, bias \
+            and ReLU fused, the algorithm the chooser picks (named in the last column), its GFLOP/s \
+            counted as the direct convolution's whatever algorithm ran. `--size 64 --batch 32` shows \
+            the convs of a ResNet-18 training step on 64² images (maps 32² down to 2²).
             """)
 
     @Option(help: "Timed runs per measurement in a round (the median is kept).")
@@ -86,9 +90,12 @@ struct ConvBench: ParsableCommand {
     var only: String?
     @Option(help: "Whose convs: resnet18 or resnet50.")
     var model = "resnet18"
+    @Option(help: "Input image size: every conv's map scales with it (224 is the model's own).")
+    var size = 224
 
     func run() throws {
-        print(MachineBenchmark.header() + " · batch \(batch)")
+        guard size >= 1 else { throw ValidationError("--size \(size): expected a positive image size") }
+        print(MachineBenchmark.header() + " · batch \(batch) · \(size)² input")
         print(pad("conv", 28) + pad("M×N×K", 18) + pad("fwd ms", 9) + pad("GFLOP/s", 9) + pad("gemm ms", 9)
             + pad("GFLOP/s", 9) + pad("fwd/gemm", 10) + pad("bwd ms", 9) + pad("bwd/fwd", 9) + pad("inf ms", 9)
             + pad("GFLOP/s", 9) + "algorithm")
@@ -96,7 +103,7 @@ struct ConvBench: ParsableCommand {
         guard let table = ["resnet18": TensorBenchmark.resnet18Convs, "resnet50": TensorBenchmark.resnet50Convs][model] else {
             throw ValidationError("--model \(model): expected resnet18 or resnet50")
         }
-        let convs = table.filter { c in only.map { c.name.contains($0) } ?? true }
+        let convs = table.filter { c in only.map { c.name.contains($0) } ?? true }.map { $0.scaled(toInput: size) }
         // Warm-up, untimed: the first convs of a fresh process ran up to twice as slow (GEMM too).
         for c in convs { _ = TensorBenchmark.conv(c, batch: batch, repeats: 2, rounds: 1) }
         for c in convs {

@@ -65,13 +65,15 @@ package enum PoolingKernel {
         }
         if isPlain3x3Stride2(g) {
             Threading.parallelFor(g.planes, grain: planeGrain(OH * OW * 9)) { p0, p1 in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: W &+ 2 &+ 16)
+                let scratch = UnsafeMutablePointer<Float>.allocate(
+                    capacity: indices == nil ? W &+ 2 &+ 16 : paddedPlaneFloats(H: H, W: W))
                 defer { scratch.deallocate() }
                 for p in p0..<p1 {
                     let plane = x + p &* H &* W, out = y + p &* OH &* OW
-                    max3x3Stride2Plane(plane, out, H: H, W: W, OH: OH, OW: OW, columns: scratch)
                     if let indices {
-                        max3x3Stride2Indices(plane, out, indices + p &* OH &* OW, H: H, W: W, OH: OH, OW: OW)
+                        max3x3Stride2WithIndices(plane, out, indices + p &* OH &* OW, H: H, W: W, OH: OH, OW: OW, padded: scratch)
+                    } else {
+                        max3x3Stride2Plane(plane, out, H: H, W: W, OH: OH, OW: OW, columns: scratch)
                     }
                 }
             }
