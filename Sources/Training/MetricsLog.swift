@@ -50,6 +50,22 @@ public struct MetricsLog: Sendable {
         }
     }
 
+    /// The lines of epochs 1 … `epoch` this file holds, the last one of each epoch (a run that
+    /// appended an epoch's line before its checkpoint and was killed wrote that epoch twice), in
+    /// epoch order; lines of later epochs and lines that do not parse (cut short by a kill) are
+    /// dropped. For resuming a checkpoint that does not carry its history.
+    public func lines(through epoch: Int) -> [EpochMetrics] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        var byEpoch: [Int: EpochMetrics] = [:]
+        for line in text.split(separator: "\n") {
+            guard let m = try? JSONDecoder().decode(EpochMetrics.self, from: Data(line.utf8)), m.epoch >= 1, m.epoch <= epoch else {
+                continue
+            }
+            byEpoch[m.epoch] = m
+        }
+        return byEpoch.keys.sorted().compactMap { byEpoch[$0] }
+    }
+
     /// One line of JSON with sorted keys.
     public static func encode(_ metrics: EpochMetrics) throws -> String {
         let encoder = JSONEncoder()

@@ -71,6 +71,9 @@ public final class Trainer {
     /// Metrics of every completed epoch of the run (restored on resume); nil when resumed from a
     /// checkpoint that did not record them.
     private var runHistory: [EpochMetrics]? = []
+    /// What the metrics file held of a resumed checkpoint's epochs when that checkpoint carries no
+    /// history and the file does not cover all of them: the first write keeps these lines only.
+    private var linesWithoutHistory: [EpochMetrics]?
     /// Whether this trainer has written the metrics file yet (its first write replaces it).
     private var metricsWritten = false
     /// Set by `resume` when `epochs` changed under a cosine schedule: `prepare` moves the horizon.
@@ -153,6 +156,18 @@ public final class Trainer {
         steps = state.step
         progress = state.progress
         runHistory = state.history
+        if state.history == nil, let metricsLog {
+            // A checkpoint written before it carried its history: the metrics file's own lines of
+            // its epochs (the last of each) become the record if they cover every epoch; either way
+            // the first write puts the file in line with the checkpoint (no duplicates, nothing
+            // beyond its epoch).
+            let lines = metricsLog.lines(through: state.epoch)
+            if lines.map(\.epoch) == Array(stride(from: 1, through: state.epoch, by: 1)) {
+                runHistory = lines
+            } else {
+                linesWithoutHistory = lines
+            }
+        }
         rebaseCosine = state.config.epochs != config.epochs && config.scheduler == .cosine
         started = true
         return ResumeInfo(epochsCompleted: state.epoch, batch: state.batch, configChanges: changes)
@@ -341,6 +356,8 @@ public final class Trainer {
         guard let metricsLog else { return }
         if !metricsWritten, let runHistory {
             try metricsLog.rewrite(runHistory)
+        } else if !metricsWritten, let linesWithoutHistory {
+            try metricsLog.rewrite(linesWithoutHistory + [metrics])
         } else {
             try metricsLog.append(metrics)
         }

@@ -71,6 +71,74 @@ extension TrainingTests {
             #expect(Array(record.prefix(2)) == saved.history!)
         }
 
+        @Test func resumingACheckpointWithoutHistoryTakesItFromTheMetricsFile() throws {
+            let dir = try TemporaryDirectory()
+            defer { dir.cleanup() }
+            let spec = smallCNNSpec()
+            let config = TrainingConfig(epochs: 4, batchSize: 16, lr: 0.02, scheduler: .cosine)
+            let train = quadrantSource(count: 48, seed: 3, batchSize: 16)
+            let path = dir.file("run.safetensors"), metrics = dir.file("run.jsonl")
+            let flag = InterruptFlag()
+            let model = try spec.makeModel()
+            try Trainer(model: model, spec: spec, config: config, checkpointPath: path, metricsPath: metrics)
+                .fit(train: train, reporter: interrupting(at: 6, flag), interrupt: flag)
+            var state = try #require(try TrainingCheckpoint.load(path).trainState)
+            let saved = try #require(state.history)
+            // The checkpoint as versions before train_state.history wrote it.
+            state.history = nil
+            try TrainingCheckpoint.save(model: model, spec: spec, state: state, to: path)
+            #expect(try TrainingCheckpoint.load(path).trainState?.history == nil)
+
+            // What the old order (line, then checkpoint) left after kills: epoch 2 twice (the later
+            // line is the checkpoint's), a line of an epoch 3 whose checkpoint never made it, and a
+            // line cut short.
+            var rerun = saved[1]
+            rerun.trainLoss += 1
+            var lost = saved[1]
+            lost.epoch = 3
+            func write(_ lines: [EpochMetrics], tail: String = "") throws {
+                let text = try lines.map { try MetricsLog.encode($0) + "\n" }.joined() + tail
+                try Data(text.utf8).write(to: URL(fileURLWithPath: metrics))
+            }
+            try write([saved[0], saved[1], rerun, lost], tail: "{\"epoch\":3,\"train_lo")
+            let result = try Trainer.resuming(from: path, metricsPath: metrics).fit(train: train)
+            #expect(result.history.map(\.epoch) == [3, 4])
+            let lines = try MetricsLog.read(metrics)
+            #expect(lines.map(\.epoch) == [1, 2, 3, 4])
+            #expect(Array(lines.prefix(2)) == [saved[0], rerun])
+            #expect(lines[2] != lost)
+            // The recovered lines are the record from now on.
+            #expect(try TrainingCheckpoint.load(path).trainState?.history == lines)
+        }
+
+        @Test func resumingWithoutHistoryAndAnIncompleteFileKeepsWhatItHas() throws {
+            let dir = try TemporaryDirectory()
+            defer { dir.cleanup() }
+            let spec = smallCNNSpec()
+            let config = TrainingConfig(epochs: 3, batchSize: 16, lr: 0.02)
+            let train = quadrantSource(count: 48, seed: 4, batchSize: 16)
+            let path = dir.file("run.safetensors"), metrics = dir.file("run.jsonl")
+            let flag = InterruptFlag()
+            let model = try spec.makeModel()
+            try Trainer(model: model, spec: spec, config: config, checkpointPath: path, metricsPath: metrics)
+                .fit(train: train, reporter: interrupting(at: 6, flag), interrupt: flag)
+            var state = try #require(try TrainingCheckpoint.load(path).trainState)
+            let saved = try #require(state.history)
+            state.history = nil
+            try TrainingCheckpoint.save(model: model, spec: spec, state: state, to: path)
+            // Epoch 1's line is gone, epoch 2's is there twice, and a later epoch's is stale.
+            var stale = saved[1]
+            stale.epoch = 5
+            let text = try [saved[1], saved[1], stale].map { try MetricsLog.encode($0) + "\n" }.joined()
+            try Data(text.utf8).write(to: URL(fileURLWithPath: metrics))
+            _ = try Trainer.resuming(from: path, metricsPath: metrics).fit(train: train)
+            let lines = try MetricsLog.read(metrics)
+            #expect(lines.map(\.epoch) == [2, 3])
+            #expect(lines[0] == saved[1])
+            // No history is claimed that the run does not have.
+            #expect(try TrainingCheckpoint.load(path).trainState?.history == nil)
+        }
+
         @Test func tooManySkippedSamplesStopBeforeTheCheckpoint() throws {
             let dir = try TemporaryDirectory()
             defer { dir.cleanup() }
