@@ -116,6 +116,20 @@ case("reshape", "reshape", lambda a: a.reshape(4, -1), [z], {"shape": [4, -1]})
 case("expand", "expand", lambda a: a.expand(2, 3, 4), [t(3, 1)], {"shape": [2, 3, 4]})
 case("flatten", "flatten", lambda a: a.flatten(1), [z], {"startDim": 1})
 
+# Activations of the mobile and efficient families (issue 15), on random inputs and on their kinks
+# (which side of each gets which slope), and far out where exp over- or underflows.
+F = torch.nn.functional
+a = t(4, 5, low=-5.0, high=5.0)
+kinks = torch.tensor([-8.0, -6.0, -3.0, -2.5, -1.0, 0.0, 0.5, 2.0, 3.0, 4.0, 6.0, 7.0, 30.0, -30.0, 100.0, -100.0],
+                     dtype=torch.float64)
+for tag, inp in (("", a), (" kinks", kinks)):
+    case(f"silu{tag}", "silu", F.silu, [inp])
+    case(f"hardswish{tag}", "hardswish", F.hardswish, [inp])
+    case(f"hardsigmoid{tag}", "hardsigmoid", F.hardsigmoid, [inp])
+    case(f"relu6{tag}", "relu6", F.relu6, [inp])
+    case(f"gelu{tag}", "gelu", F.gelu, [inp], {"approximate": "none"})
+    case(f"gelu tanh{tag}", "gelu", lambda v: F.gelu(v, approximate="tanh"), [inp], {"approximate": "tanh"})
+
 out = os.path.join(os.path.dirname(__file__), "..", "Tests", "TensorsTests", "Fixtures", "ops.json")
 with open(out, "w") as f:
     json.dump({"generator": f"torch {torch.__version__}", "cases": cases}, f, separators=(",", ":"))

@@ -9,6 +9,42 @@ public final class ReLU: Module, @unchecked Sendable {
     public override func forward(_ input: Tensor) -> Tensor { input.relu() }
 }
 
+/// x·σ(x) (PyTorch's `nn.SiLU`). `inplace` is accepted for familiarity, as for `ReLU`.
+public final class SiLU: Module, @unchecked Sendable {
+    public init(inplace: Bool = false) { super.init() }
+    public override var summary: String { "SiLU()" }
+    public override func forward(_ input: Tensor) -> Tensor { input.silu() }
+}
+
+/// x · min(max(x + 3, 0), 6) / 6 (PyTorch's `nn.Hardswish`).
+public final class Hardswish: Module, @unchecked Sendable {
+    public init(inplace: Bool = false) { super.init() }
+    public override var summary: String { "Hardswish()" }
+    public override func forward(_ input: Tensor) -> Tensor { input.hardswish() }
+}
+
+/// min(max(x + 3, 0), 6) / 6 (PyTorch's `nn.Hardsigmoid`).
+public final class Hardsigmoid: Module, @unchecked Sendable {
+    public init(inplace: Bool = false) { super.init() }
+    public override var summary: String { "Hardsigmoid()" }
+    public override func forward(_ input: Tensor) -> Tensor { input.hardsigmoid() }
+}
+
+/// min(max(x, 0), 6) (PyTorch's `nn.ReLU6`).
+public final class ReLU6: Module, @unchecked Sendable {
+    public init(inplace: Bool = false) { super.init() }
+    public override var summary: String { "ReLU6()" }
+    public override func forward(_ input: Tensor) -> Tensor { input.relu6() }
+}
+
+/// x·Φ(x) (PyTorch's `nn.GELU`), exact or with the tanh approximation.
+public final class GELU: Module, @unchecked Sendable {
+    public let approximate: GELUApproximation
+    public init(approximate: GELUApproximation = .none) { self.approximate = approximate; super.init() }
+    public override var summary: String { "GELU(approximate='\(approximate.rawValue)')" }
+    public override func forward(_ input: Tensor) -> Tensor { input.gelu(approximate: approximate) }
+}
+
 /// Returns its input (PyTorch's `nn.Identity`).
 public final class Identity: Module, @unchecked Sendable {
     public override init() { super.init() }

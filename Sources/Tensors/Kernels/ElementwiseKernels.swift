@@ -148,3 +148,84 @@ import Foundation
     @inlinable init() {}
     @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : 0 }
 }
+
+// The activations of the mobile and efficient families (torchvision's MobileNet, EfficientNet,
+// RegNet, ConvNeXt): forward kernels and their gradients from the input, each at PyTorch's
+// boundaries (which side of a kink gets which slope).
+
+/// x·σ(x), as PyTorch computes it: x / (1 + e^−x).
+@usableFromInline struct SiLUKernel: UnaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ x: Float) -> Float { x / (1 + expf(-x)) }
+}
+/// g·σ(x)·(1 + x·(1 − σ(x))).
+@usableFromInline struct SiLUGradKernel: BinaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float {
+        let s = 1 / (1 + expf(-x))
+        return g * s * (1 + x * (1 - s))
+    }
+}
+/// min(max(x + 3, 0), 6) / 6; NaN stays NaN.
+@usableFromInline struct HardsigmoidKernel: UnaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ x: Float) -> Float { x.isNaN ? x : Swift.min(Swift.max(x + 3, 0), 6) / 6 }
+}
+/// g/6 for −3 < x < 3, else 0.
+@usableFromInline struct HardsigmoidGradKernel: BinaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float { x > -3 && x < 3 ? g / 6 : 0 }
+}
+/// x · min(max(x + 3, 0), 6) / 6.
+@usableFromInline struct HardswishKernel: UnaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ x: Float) -> Float { x.isNaN ? x : x * Swift.min(Swift.max(x + 3, 0), 6) / 6 }
+}
+/// 0 up to −3, g·(x/3 + ½) below 3, g from 3 on (PyTorch's choices at the kinks).
+@usableFromInline struct HardswishGradKernel: BinaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float {
+        x <= -3 ? 0 : (x < 3 ? g * (x / 3 + 0.5) : g)
+    }
+}
+/// min(max(x, 0), 6); NaN stays NaN.
+@usableFromInline struct ReLU6Kernel: UnaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ x: Float) -> Float { x.isNaN ? x : Swift.min(Swift.max(x, 0), 6) }
+}
+/// g for 0 < x < 6, else 0 (PyTorch's hardtanh gradient).
+@usableFromInline struct ReLU6GradKernel: BinaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 && x < 6 ? g : 0 }
+}
+/// GELU, exact: x·Φ(x) = ½·x·(1 + erf(x/√2)).
+@usableFromInline struct GELUKernel: UnaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
+}
+/// g·(Φ(x) + x·φ(x)).
+@usableFromInline struct GELUGradKernel: BinaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float {
+        let cdf = 0.5 * (1 + erff(x * 0.70710678118654752))
+        let pdf = expf(-0.5 * x * x) * 0.39894228040143268
+        return g * (cdf + x * pdf)
+    }
+}
+/// GELU, tanh approximation: ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+@usableFromInline struct GELUTanhKernel: UnaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ x: Float) -> Float {
+        0.5 * x * (1 + tanhf(0.79788456080286536 * (x + 0.044715 * x * x * x)))
+    }
+}
+/// The tanh approximation's derivative.
+@usableFromInline struct GELUTanhGradKernel: BinaryKernel {
+    @inlinable init() {}
+    @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float {
+        let inner = 0.79788456080286536 * (x + 0.044715 * x * x * x)
+        let t = tanhf(inner)
+        let dInner = 0.79788456080286536 * (1 + 3 * 0.044715 * x * x)
+        return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dInner)
+    }
+}
