@@ -83,6 +83,24 @@ for shape in [(4, 3, 5, 5), (8, 6), (2, 4, 3, 7)]:
     case(f"batch_norm running stats {list(shape)}", "batchNormRunningStats",
          lambda a: torch.cat([rm2, rv2]), [x], base, grad=False)
 
+# Layer normalisation (issue 15): over the last dimensions, with and without affine parameters,
+# and torchvision's LayerNorm2d (ConvNeXt: channels of each pixel, through two permutes).
+for shape, k in (((4, 6), 1), ((2, 3, 5), 1), ((2, 3, 4), 2), ((3, 7), 1)):
+    x = t(*shape) * 2 + 0.5
+    ns = list(shape[-k:])
+    wt, b = t(*ns) + 1, t(*ns)
+    case(f"layer_norm {list(shape)} over {ns}", "layerNorm", lambda a, g_, b_: F.layer_norm(a, ns, g_, b_, 1e-5),
+         [x, wt, b], {"normalizedShape": ns, "eps": 1e-5})
+    case(f"layer_norm plain {list(shape)} over {ns}", "layerNorm", lambda a: F.layer_norm(a, ns, None, None, 1e-5),
+         [x], {"normalizedShape": ns, "eps": 1e-5})
+for shape in ((2, 5, 3, 4), (1, 8, 1, 1), (3, 4, 2, 7)):
+    x = t(*shape) * 1.5 - 0.2
+    c = shape[1]
+    wt, b = t(c) + 1, t(c)
+    case(f"layer_norm2d {list(shape)}", "layerNorm2d",
+         lambda a, g_, b_: F.layer_norm(a.permute(0, 2, 3, 1), (c,), g_, b_, 1e-6).permute(0, 3, 1, 2),
+         [x, wt, b], {"eps": 1e-6})
+
 out = os.path.join(os.path.dirname(__file__), "..", "Tests", "TensorsTests", "Fixtures", "nn_ops.json")
 with open(out, "w") as f:
     json.dump({"generator": f"torch {torch.__version__}", "cases": cases}, f, separators=(",", ":"))

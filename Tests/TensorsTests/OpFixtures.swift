@@ -113,6 +113,11 @@ struct OpCase: Decodable, CustomStringConvertible {
                                      bias: xs.count > 2 ? xs[2] : nil, training: training,
                                      momentum: args["momentum"]!.float, eps: args["eps"]!.float)
             return op == "batchNormRunningStats" ? Tensor.cat([rm!, rv!]) : y
+        case "layerNorm":
+            return Tensor.layerNorm(xs[0], normalizedShape: args["normalizedShape"]!.ints, weight: xs.count > 1 ? xs[1] : nil,
+                                    bias: xs.count > 2 ? xs[2] : nil, eps: args["eps"]!.float)
+        case "layerNorm2d":
+            return Tensor.layerNorm2d(xs[0], weight: xs[1], bias: xs[2], eps: args["eps"]!.float)
         default: fatalError("fixture op \(op) has no Swift mapping")
         }
     }
