@@ -8,6 +8,8 @@ import Tensors
 
 @Suite struct ActivationModuleTests {
     static func modules() -> [(Module, String, (Tensor) -> Tensor)] { [
+        (Sigmoid(), "Sigmoid()", { $0.sigmoid() }),
+        (Tanh(), "Tanh()", { $0.tanh() }),
         (SiLU(), "SiLU()", { $0.silu() }),
         (Hardswish(), "Hardswish()", { $0.hardswish() }),
         (Hardsigmoid(), "Hardsigmoid()", { $0.hardsigmoid() }),

@@ -9,6 +9,20 @@ public final class ReLU: Module, @unchecked Sendable {
     public override func forward(_ input: Tensor) -> Tensor { input.relu() }
 }
 
+/// 1 / (1 + e^−x) (PyTorch's `nn.Sigmoid`).
+public final class Sigmoid: Module, @unchecked Sendable {
+    public override init() { super.init() }
+    public override var summary: String { "Sigmoid()" }
+    public override func forward(_ input: Tensor) -> Tensor { input.sigmoid() }
+}
+
+/// tanh(x) (PyTorch's `nn.Tanh`).
+public final class Tanh: Module, @unchecked Sendable {
+    public override init() { super.init() }
+    public override var summary: String { "Tanh()" }
+    public override func forward(_ input: Tensor) -> Tensor { input.tanh() }
+}
+
 /// x·σ(x) (PyTorch's `nn.SiLU`). `inplace` is accepted for familiarity, as for `ReLU`.
 public final class SiLU: Module, @unchecked Sendable {
     public init(inplace: Bool = false) { super.init() }
