@@ -110,7 +110,7 @@ double vk_fma_peak_loop(int isa, long iterations) {
     return vk_fma_portable(iterations);
 }
 
-enum { WORKSPACE_SLOTS = 8 };
+enum { WORKSPACE_SLOTS = 9 };
 static _Thread_local float *workspace_buffers[WORKSPACE_SLOTS];
 static _Thread_local size_t workspace_capacity[WORKSPACE_SLOTS];
 

@@ -109,7 +109,7 @@ double vk_fma_avx512(long iterations);
 #endif
 
 /// A 64-byte-aligned buffer of at least `floats` floats owned by the calling thread (slot 0–3 for
-/// gemm.c and conv.c, 4–5 for winograd.c, 6–7 for conv_direct.c),
+/// gemm.c and conv.c, 4–5 for winograd.c, 6–7 for conv_direct.c, 8 for conv_depthwise.c),
 /// grown on demand and kept for the thread's life; NULL if memory runs out.
 float *vk_workspace(int slot, size_t floats);
 
@@ -201,6 +201,20 @@ typedef struct {
 extern const vk_direct_impl vk_direct_portable;
 #if defined(__x86_64__)
 extern const vk_direct_impl vk_direct_avx2, vk_direct_avx512;
+#endif
+
+/// An ISA's depthwise row kernel (depthwise_impl.h): output row `oh` of one plane from its padded
+/// input plane `xp` (rows `wp` floats apart, slack after), weights `w` (kh × kw), bias, the
+/// residual row (or NULL) and ReLU; `vec` outputs per vector.
+typedef struct {
+    int vec;
+    void (*row)(const vk_conv_geometry *g, const float *xp, long wp, const float *w, float bias, const float *res,
+                int relu, float *out, long oh);
+} vk_depthwise_impl;
+
+extern const vk_depthwise_impl vk_depthwise_portable;
+#if defined(__x86_64__)
+extern const vk_depthwise_impl vk_depthwise_avx2, vk_depthwise_avx512;
 #endif
 
 extern const vk_winograd_impl vk_winograd_portable;

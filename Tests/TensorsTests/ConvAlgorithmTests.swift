@@ -39,6 +39,12 @@ import TestSupport
         Case(n: 2, cin: 6, h: 5, w: 1, cout: 9, kh: 3, kw: 3, stride: 1, pad: 1, bias: true),
         Case(n: 2, cin: 8, h: 2, w: 3, cout: 11, kh: 3, kw: 3, stride: 1, pad: 2, dilation: 2, bias: false),
         Case(n: 4, cin: 16, h: 1, w: 1, cout: 16, kh: 3, kw: 3, stride: 1, pad: 1, groups: 16, bias: true),
+        // Depthwise stencils: MobileNet's 5×5/2, ConvNeXt's 7×7 with padding 3 on a map narrower
+        // than one vector, a dilated one, and a channel multiplier of 3 at stride 3.
+        Case(n: 2, cin: 10, h: 23, w: 37, cout: 10, kh: 5, kw: 5, stride: 2, pad: 2, groups: 10, bias: true),
+        Case(n: 1, cin: 6, h: 9, w: 7, cout: 6, kh: 7, kw: 7, stride: 1, pad: 3, groups: 6, bias: false),
+        Case(n: 2, cin: 4, h: 19, w: 40, cout: 4, kh: 3, kw: 3, stride: 1, pad: 2, dilation: 2, groups: 4, bias: true),
+        Case(n: 1, cin: 5, h: 20, w: 50, cout: 15, kh: 3, kw: 3, stride: 3, pad: 1, groups: 5, bias: true),
         // 1 × 1 outputs with every tap live: im2col's 1-float runs (its 8-float stores must not
         // pass the end of a chunk's rows; they did, under AddressSanitizer).
         Case(n: 2, cin: 5, h: 3, w: 3, cout: 7, kh: 3, kw: 3, stride: 1, pad: 0, bias: true),

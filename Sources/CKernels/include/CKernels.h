@@ -150,6 +150,12 @@ int vk_direct_pack_weights_in_place(int isa, long cout, long k, float *w, long p
 /// The inverse of vk_direct_pack_weights: writes w (cout × k, row-major).
 void vk_direct_unpack_weights(int isa, long cout, long k, const float *packed, float *w);
 
+/// Depthwise conv2d forward (groups = Cin, Cout a multiple of Cin), one thread: output planes
+/// [plane0, plane1) of the batch·Cout planes of y; w is Cout × kh × kw; the epilogue (bias,
+/// residual with y's layout, activation) is applied as y is written.
+void vk_conv2d_depthwise(int isa, const vk_conv_geometry *g, const float *x, const float *w, float *y,
+                         const vk_epilogue *epilogue, long plane0, long plane1);
+
 /// Copies planes [plane0, plane1) of x (batch·Cin planes of H × W) into xp, each plane
 /// (H + 2·pad_h) × (W + 2·pad_w) with zeros around it: the direct conv's input.
 void vk_direct_pad_input(const vk_conv_geometry *g, const float *x, float *xp, long plane0, long plane1);

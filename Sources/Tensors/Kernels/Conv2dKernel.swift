@@ -315,6 +315,9 @@ package enum Conv2dKernel {
             return
         }
         let algorithm = ConvAlgorithm.choose(for: g, .forward, weightsPrepared: packed != nil)
+        if algorithm == .depthwise {
+            return DepthwiseConvolution.forward(x, w, bias: bias, residual: residual, activation: activation, y, g)
+        }
         if algorithm == .winograd {
             let isa = KernelISA.active
             let weights = packed.flatMap { $0.matches(g, isa: isa) ? $0.winograd() : nil }

@@ -9,7 +9,8 @@
 // A conv with kernel taps that read only padding is first cropped to its live taps (LiveTaps);
 // the choice is then made for the cropped conv.
 //
-// Forward: Winograd F(4×4, 3×3) for 3×3 stride-1 convs with enough tiles and channels
+// Forward: the depthwise stencil kernel for depthwise convs (groups = Cin), Winograd F(4×4, 3×3)
+// for 3×3 stride-1 convs with enough tiles and channels
 // (`prefersWinograd`, with its measurements), else the direct kernel for ungrouped convs with
 // K ≥ 512 (`prefersDirect`), else implicit GEMM on our kernels (the gather fused into B packing);
 // all with the fused epilogue. Input gradient of stride-1 convs that do not
@@ -44,6 +45,9 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// gather), weights packed once per model in inference, the epilogue fused into the store
     /// (forward only; one group).
     case direct
+    /// Depthwise: each output plane as its input plane's kh·kw-tap stencil, vectors of outputs
+    /// along the rows, the epilogue fused (forward only; groups = Cin, Cout a multiple of Cin).
+    case depthwise
 
     /// Directions a conv runs in.
     public enum Direction: Sendable { case forward, backward }
@@ -71,6 +75,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         case .batched: BatchedConv2d.applies(g)
         case .winograd: direction == .forward && WinogradConv2d.applies(g)
         case .direct: direction == .forward && DirectConvolution.applies(g)
+        case .depthwise: direction == .forward && DepthwiseConvolution.applies(g)
         }
     }
 
@@ -136,6 +141,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         if let forced = override ?? environmentOverride, forced.applies(to: g, direction) { return forced }
         switch direction {
         case .forward:
+            if DepthwiseConvolution.applies(g) { return .depthwise }
             if prefersWinograd(g, weightsPrepared: weightsPrepared) { return .winograd }
             return prefersDirect(g) ? .direct : .implicitGemm
         case .backward:

@@ -1,0 +1,150 @@
+// The depthwise conv's row kernel (conv_depthwise.c), written once with clang's vector types and
+// compiled per ISA: each including file sets DEPTHWISE_VEC (floats per vector), DEPTHWISE_IMPL
+// (the name of the vk_depthwise_impl it defines) and the target pragma.
+//
+// One output row of one plane: vectors of DEPTHWISE_VEC consecutive outputs, two at a time where
+// the row is long enough (each tap's weight broadcast serves both), each the sum over the taps of
+// weight × the padded input row read at the tap's offset (stride 1: a plain vector load; stride 2:
+// the even lanes of two loads; other strides: lane by lane). Rows are padded with slack, so the
+// last, partial vector reads past the row's end harmlessly and stores only its valid lanes.
+#include "internal.h"
+
+#if !defined(DEPTHWISE_VEC) || !defined(DEPTHWISE_IMPL)
+#error "define DEPTHWISE_VEC and DEPTHWISE_IMPL first"
+#endif
+#if defined(__x86_64__) && DEPTHWISE_VEC >= 8
+#include <immintrin.h>
+#endif
+
+#if defined(DEPTHWISE_SEPARATE_MULTIPLY_ADD)
+#define DEPTHWISE_FMA(a, b, c) ((c) + (a) * (b))
+#else
+#define DEPTHWISE_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
+#endif
+
+typedef float dw_vec __attribute__((ext_vector_type(DEPTHWISE_VEC)));
+typedef int dw_mask __attribute__((ext_vector_type(DEPTHWISE_VEC)));
+
+static inline dw_vec dw_load(const float *p) {
+    dw_vec v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/// The first n < DEPTHWISE_VEC floats at p, the other lanes 0; and the store of v's first n lanes:
+/// the ISA's masked moves (AVX-512, AVX2), else float by float.
+static inline dw_vec dw_load_partial(const float *p, long n) {
+#if defined(__x86_64__) && DEPTHWISE_VEC == 16
+    return (dw_vec)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+#elif defined(__x86_64__) && DEPTHWISE_VEC == 8
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return (dw_vec)_mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), lanes));
+#else
+    dw_vec v = (dw_vec)0.0f;
+    for (long l = 0; l < n; l++) v[l] = p[l];
+    return v;
+#endif
+}
+
+static inline void dw_store_partial(float *p, dw_vec v, long n) {
+#if defined(__x86_64__) && DEPTHWISE_VEC == 16
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+#elif defined(__x86_64__) && DEPTHWISE_VEC == 8
+    const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_maskstore_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), lanes), (__m256)v);
+#else
+    for (long l = 0; l < n; l++) p[l] = v[l];
+#endif
+}
+
+/// Lanes below zero become +0; NaN (not below zero) passes, as in the other epilogues.
+static inline dw_vec dw_relu(dw_vec v) {
+    const dw_mask negative = v < 0.0f;
+    dw_mask bits;
+    __builtin_memcpy(&bits, &v, sizeof v);
+    bits &= ~negative;
+    __builtin_memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
+/// Lanes 0, s, 2s, … of p (s = stride).
+static inline dw_vec dw_load_strided(const float *p, long s) {
+    if (s == 1) return dw_load(p);
+    if (s == 2) {
+        const dw_vec a = dw_load(p), b = dw_load(p + DEPTHWISE_VEC);
+#if DEPTHWISE_VEC == 16
+        return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+#elif DEPTHWISE_VEC == 8
+        return __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14);
+#else
+        return __builtin_shufflevector(a, b, 0, 2, 4, 6);
+#endif
+    }
+    dw_vec v;
+    for (int l = 0; l < DEPTHWISE_VEC; l++) v[l] = p[l * s];
+    return v;
+}
+
+/// Applies the epilogue to n ≤ DEPTHWISE_VEC outputs and stores them at out.
+static inline void dw_finish(dw_vec v, const float *res, int relu, float *out, long n) {
+    if (n == DEPTHWISE_VEC) {
+        if (res) v += dw_load(res);
+        if (relu) v = dw_relu(v);
+        __builtin_memcpy(out, &v, sizeof v);
+        return;
+    }
+    // A partial vector: the ISA's masked load and store (a copy through the stack stalled on
+    // store-to-load forwarding and cost half of a 56-wide map's time).
+    if (res) v += dw_load_partial(res, n);
+    if (relu) v = dw_relu(v);
+    dw_store_partial(out, v, n);
+}
+
+/// Output row `oh` of one plane for a constant tap width KW and stride S (0: the runtime ones):
+/// `xp` the padded input plane (rows `wp` floats apart, with slack), `w` the plane's kh × kw
+/// weights, `bias` its bias, `res` the residual row or NULL.
+static inline __attribute__((always_inline)) void depthwise_row_as(const vk_conv_geometry *g, const float *xp, long wp,
+                                                                  const float *w, float bias, const float *res, int relu,
+                                                                  float *out, long oh, const long KW, const long S) {
+    const long kh = g->kernel_h, kw = KW ? KW : g->kernel_w, sw = S ? S : g->stride_w, OW = g->out_w;
+    const long dh = g->dilation_h * wp, dwc = g->dilation_w;
+    const float *top = xp + oh * g->stride_h * wp;
+    long ow = 0;
+    for (; ow + 2 * DEPTHWISE_VEC <= OW; ow += 2 * DEPTHWISE_VEC) {
+        dw_vec a = (dw_vec)bias, b = (dw_vec)bias;
+        for (long i = 0; i < kh; i++) {
+            const float *row = top + i * dh + ow * sw;
+            const float *wr = w + i * kw;
+            for (long j = 0; j < kw; j++) {
+                const dw_vec wv = (dw_vec)wr[j];
+                a = DEPTHWISE_FMA(dw_load_strided(row + j * dwc, sw), wv, a);
+                b = DEPTHWISE_FMA(dw_load_strided(row + j * dwc + DEPTHWISE_VEC * sw, sw), wv, b);
+            }
+        }
+        dw_finish(a, res ? res + ow : 0, relu, out + ow, DEPTHWISE_VEC);
+        dw_finish(b, res ? res + ow + DEPTHWISE_VEC : 0, relu, out + ow + DEPTHWISE_VEC, DEPTHWISE_VEC);
+    }
+    for (; ow < OW; ow += DEPTHWISE_VEC) {
+        dw_vec a = (dw_vec)bias;
+        for (long i = 0; i < kh; i++) {
+            const float *row = top + i * dh + ow * sw;
+            const float *wr = w + i * kw;
+            for (long j = 0; j < kw; j++) a = DEPTHWISE_FMA(dw_load_strided(row + j * dwc, sw), (dw_vec)wr[j], a);
+        }
+        const long n = OW - ow < DEPTHWISE_VEC ? OW - ow : DEPTHWISE_VEC;
+        dw_finish(a, res ? res + ow : 0, relu, out + ow, n);
+    }
+}
+
+/// The row kernel, with the tap width and stride of MobileNet's, EfficientNet's and ConvNeXt's
+/// convs (3, 5 or 7 taps; stride 1 or 2) made constants so their loops unroll.
+static void depthwise_row(const vk_conv_geometry *g, const float *xp, long wp, const float *w, float bias,
+                          const float *res, int relu, float *out, long oh) {
+    const long kw = g->kernel_w, s = g->stride_w;
+#define DEPTHWISE_CASE(K, S) if (kw == K && s == S) return depthwise_row_as(g, xp, wp, w, bias, res, relu, out, oh, K, S)
+    DEPTHWISE_CASE(3, 1); DEPTHWISE_CASE(3, 2); DEPTHWISE_CASE(5, 1); DEPTHWISE_CASE(5, 2); DEPTHWISE_CASE(7, 1);
+#undef DEPTHWISE_CASE
+    depthwise_row_as(g, xp, wp, w, bias, res, relu, out, oh, 0, 0);
+}
+
+const vk_depthwise_impl DEPTHWISE_IMPL = {DEPTHWISE_VEC, depthwise_row};
