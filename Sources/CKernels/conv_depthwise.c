@@ -6,7 +6,9 @@
 // plane's kh·kw-tap stencil. The input plane is copied once, zero-padded and with zeroed slack
 // after it, so the row kernel (depthwise_impl.h) reads whole vectors of outputs at every tap
 // without bounds tests; the copy is reused by the `multiplier` output planes of one input plane.
-// The epilogue (bias, residual, ReLU) is applied as each vector is stored.
+// The epilogue (bias, residual, ReLU) is applied as each vector is stored. The weight gradient
+// runs the same way per (channel, image): each tap's sum of dY times the input it read, vectors
+// along dY's rows reduced once per plane, channels split across threads.
 #include "internal.h"
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,19 @@ static const vk_depthwise_impl *depthwise_impl_for(int isa) {
 #endif
     (void)im;
     return &vk_depthwise_portable;
+}
+
+/// Copies an H × W plane into xp as (H + 2·ph) × (W + 2·pw) with zeros around it.
+static void pad_plane(const float *src, float *xp, long H, long W, long ph, long pw) {
+    const long wp = W + 2 * pw;
+    memset(xp, 0, sizeof(float) * (size_t)(ph * wp));
+    for (long r = 0; r < H; r++) {
+        float *d = xp + (ph + r) * wp;
+        memset(d, 0, sizeof(float) * (size_t)pw);
+        memcpy(d + pw, src + r * W, sizeof(float) * (size_t)W);
+        memset(d + pw + W, 0, sizeof(float) * (size_t)pw);
+    }
+    memset(xp + (ph + H) * wp, 0, sizeof(float) * (size_t)(ph * wp));
 }
 
 void vk_conv2d_depthwise(int isa, const vk_conv_geometry *g, const float *x, const float *w, float *y,
@@ -39,15 +54,7 @@ void vk_conv2d_depthwise(int isa, const vk_conv_geometry *g, const float *x, con
     for (long plane = plane0; plane < plane1; plane++) {
         const long image = plane / cout, oc = plane - image * cout, source = image * cin + oc / multiplier;
         if (source != padded) {
-            const float *src = x + source * H * W;
-            memset(xp, 0, sizeof(float) * (size_t)(ph * wp));
-            for (long r = 0; r < H; r++) {
-                float *d = xp + (ph + r) * wp;
-                memset(d, 0, sizeof(float) * (size_t)pw);
-                memcpy(d + pw, src + r * W, sizeof(float) * (size_t)W);
-                memset(d + pw + W, 0, sizeof(float) * (size_t)pw);
-            }
-            memset(xp + (ph + H) * wp, 0, sizeof(float) * (size_t)(ph * wp));
+            pad_plane(x + source * H * W, xp, H, W, ph, pw);
             padded = source;
         }
         const float *wk = w + oc * taps;
@@ -56,5 +63,24 @@ void vk_conv2d_depthwise(int isa, const vk_conv_geometry *g, const float *x, con
         const float *res = residual ? residual + plane * P : 0;
         for (long oh = 0; oh < g->out_h; oh++)
             im->row(g, xp, wp, wk, b, res ? res + oh * g->out_w : 0, relu, out + oh * g->out_w, oh);
+    }
+}
+
+void vk_conv2d_depthwise_weight_grad(int isa, const vk_conv_geometry *g, const float *x, const float *dy, float *dw,
+                                     float *db, long c0, long c1) {
+    if (c1 <= c0) return;
+    const vk_depthwise_impl *im = depthwise_impl_for(isa);
+    const long c = g->in_channels, H = g->height, W = g->width, ph = g->pad_h, pw = g->pad_w;
+    const long hp = H + 2 * ph, wp = W + 2 * pw, P = g->out_h * g->out_w;
+    const long slack = 2 * (long)im->vec * (g->stride_w + 1) + g->kernel_w * g->dilation_w + 16;
+    float *xp = vk_workspace(8, (size_t)(hp * wp + slack));
+    if (!xp) abort();
+    memset(xp + hp * wp, 0, sizeof(float) * (size_t)slack);
+    for (long ch = c0; ch < c1; ch++) {
+        for (long image = 0; image < g->batch; image++) {
+            const long plane = image * c + ch;
+            pad_plane(x + plane * H * W, xp, H, W, ph, pw);
+            im->weight_grad(g, xp, wp, dy + plane * P, dw + ch * g->kernel_h * g->kernel_w, db ? db + ch : 0);
+        }
     }
 }

@@ -147,4 +147,68 @@ static void depthwise_row(const vk_conv_geometry *g, const float *xp, long wp, c
     depthwise_row_as(g, xp, wp, w, bias, res, relu, out, oh, 0, 0);
 }
 
-const vk_depthwise_impl DEPTHWISE_IMPL = {DEPTHWISE_VEC, depthwise_row};
+/// The sum of v's lanes, in a fixed order (pairs, then pairs of pairs).
+static inline float dw_sum(dw_vec v) {
+    float lanes[DEPTHWISE_VEC];
+    __builtin_memcpy(lanes, &v, sizeof v);
+    for (int width = DEPTHWISE_VEC / 2; width > 0; width /= 2)
+        for (int l = 0; l < width; l++) lanes[l] += lanes[l + width];
+    return lanes[0];
+}
+
+enum { DEPTHWISE_MAX_TAPS = 49 };
+
+/// One plane's contribution to its channel's weight gradient, for a constant tap width KW and
+/// stride S (0: the runtime ones): per tap a vector of partial sums over the rows of dY.
+static inline __attribute__((always_inline)) void depthwise_weight_grad_as(const vk_conv_geometry *g, const float *xp,
+                                                                          long wp, const float *dy, float *dw, float *db,
+                                                                          const long KW, const long S) {
+    const long kh = g->kernel_h, kw = KW ? KW : g->kernel_w, sw = S ? S : g->stride_w, OW = g->out_w;
+    const long dh = g->dilation_h * wp, dwc = g->dilation_w, taps = kh * kw;
+    dw_vec acc[DEPTHWISE_MAX_TAPS], bias = (dw_vec)0.0f;
+    for (long t = 0; t < taps; t++) acc[t] = (dw_vec)0.0f;
+    for (long oh = 0; oh < g->out_h; oh++) {
+        const float *top = xp + oh * g->stride_h * wp, *grad = dy + oh * OW;
+        for (long ow = 0; ow < OW; ow += DEPTHWISE_VEC) {
+            const long n = OW - ow < DEPTHWISE_VEC ? OW - ow : DEPTHWISE_VEC;
+            if (n == DEPTHWISE_VEC) {
+                const dw_vec d = dw_load(grad + ow);
+                bias += d;
+                for (long i = 0; i < kh; i++) {
+                    const float *row = top + i * dh + ow * sw;
+                    for (long j = 0; j < kw; j++) acc[i * kw + j] = DEPTHWISE_FMA(dw_load_strided(row + j * dwc, sw), d, acc[i * kw + j]);
+                }
+                continue;
+            }
+            // The row's last, partial vector: the input lanes past the row are masked to 0 as well
+            // (0 × an infinity read from the next row would be NaN).
+            const dw_vec d = dw_load_partial(grad + ow, n);
+            dw_mask valid;
+            for (int l = 0; l < DEPTHWISE_VEC; l++) valid[l] = l < n ? -1 : 0;
+            bias += d;
+            for (long i = 0; i < kh; i++) {
+                const float *row = top + i * dh + ow * sw;
+                for (long j = 0; j < kw; j++) {
+                    dw_vec v = dw_load_strided(row + j * dwc, sw);
+                    dw_mask bits;
+                    __builtin_memcpy(&bits, &v, sizeof v);
+                    bits &= valid;
+                    __builtin_memcpy(&v, &bits, sizeof v);
+                    acc[i * kw + j] = DEPTHWISE_FMA(v, d, acc[i * kw + j]);
+                }
+            }
+        }
+    }
+    for (long t = 0; t < taps; t++) dw[t] += dw_sum(acc[t]);
+    if (db) *db += dw_sum(bias);
+}
+
+static void depthwise_weight_grad(const vk_conv_geometry *g, const float *xp, long wp, const float *dy, float *dw, float *db) {
+    const long kw = g->kernel_w, s = g->stride_w;
+#define DEPTHWISE_CASE(K, S) if (kw == K && s == S) return depthwise_weight_grad_as(g, xp, wp, dy, dw, db, K, S)
+    DEPTHWISE_CASE(3, 1); DEPTHWISE_CASE(3, 2); DEPTHWISE_CASE(5, 1); DEPTHWISE_CASE(5, 2); DEPTHWISE_CASE(7, 1);
+#undef DEPTHWISE_CASE
+    depthwise_weight_grad_as(g, xp, wp, dy, dw, db, 0, 0);
+}
+
+const vk_depthwise_impl DEPTHWISE_IMPL = {DEPTHWISE_VEC, depthwise_row, depthwise_weight_grad};

@@ -210,6 +210,9 @@ typedef struct {
     int vec;
     void (*row)(const vk_conv_geometry *g, const float *xp, long wp, const float *w, float bias, const float *res,
                 int relu, float *out, long oh);
+    /// dw[tap] += Σ over the plane's outputs of dy · the input that tap read (xp padded as for
+    /// `row`); db[0] += Σ dy when db is not NULL.
+    void (*weight_grad)(const vk_conv_geometry *g, const float *xp, long wp, const float *dy, float *dw, float *db);
 } vk_depthwise_impl;
 
 extern const vk_depthwise_impl vk_depthwise_portable;

@@ -156,6 +156,12 @@ void vk_direct_unpack_weights(int isa, long cout, long k, const float *packed, f
 void vk_conv2d_depthwise(int isa, const vk_conv_geometry *g, const float *x, const float *w, float *y,
                          const vk_epilogue *epilogue, long plane0, long plane1);
 
+/// Depthwise conv2d weight gradient (groups = Cin = Cout), one thread, channels [c0, c1):
+/// dw[c][tap] += Σ over the batch of dy[n][c] times the input the tap read, db[c] += Σ dy[n][c]
+/// (db may be NULL); dw is C × kh × kw.
+void vk_conv2d_depthwise_weight_grad(int isa, const vk_conv_geometry *g, const float *x, const float *dy, float *dw,
+                                     float *db, long c0, long c1);
+
 /// Copies planes [plane0, plane1) of x (batch·Cin planes of H × W) into xp, each plane
 /// (H + 2·pad_h) × (W + 2·pad_w) with zeros around it: the direct conv's input.
 void vk_direct_pad_input(const vk_conv_geometry *g, const float *x, float *xp, long plane0, long plane1);

@@ -431,6 +431,7 @@ package enum Conv2dKernel {
         }
         guard dx != nil || dw != nil || db != nil else { return }
         switch ConvAlgorithm.choose(for: g, .backward) {
+        case .depthwise: return DepthwiseConvolution.backward(x, w, dy, dx: dx, dw: dw, db: db, g)
         case .batched: return BatchedConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g)
         case .tiled: if TiledConv2d.backward(x, w, dy, dx: dx, dw: dw, db: db, g) { return }
         default: break

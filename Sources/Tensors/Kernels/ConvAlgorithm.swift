@@ -46,7 +46,8 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// (forward only; one group).
     case direct
     /// Depthwise: each output plane as its input plane's kh·kw-tap stencil, vectors of outputs
-    /// along the rows, the epilogue fused (forward only; groups = Cin, Cout a multiple of Cin).
+    /// along the rows, the epilogue fused (forward for groups = Cin, Cout a multiple of Cin;
+    /// both gradients for one output channel per input channel).
     case depthwise
 
     /// Directions a conv runs in.
@@ -75,7 +76,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         case .batched: BatchedConv2d.applies(g)
         case .winograd: direction == .forward && WinogradConv2d.applies(g)
         case .direct: direction == .forward && DirectConvolution.applies(g)
-        case .depthwise: direction == .forward && DepthwiseConvolution.applies(g)
+        case .depthwise: direction == .forward ? DepthwiseConvolution.applies(g) : DepthwiseConvolution.appliesToBackward(g)
         }
     }
 
@@ -145,6 +146,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
             if prefersWinograd(g, weightsPrepared: weightsPrepared) { return .winograd }
             return prefersDirect(g) ? .direct : .implicitGemm
         case .backward:
+            if DepthwiseConvolution.appliesToBackward(g) { return .depthwise }
             if ConvAlgorithm.batched.applies(to: g, .backward) { return .batched }
             if ConvAlgorithm.tiled.applies(to: g, .backward) { return .tiled }
             return .im2col

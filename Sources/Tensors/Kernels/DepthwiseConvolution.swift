@@ -1,6 +1,9 @@
-// conv2d forward for depthwise convs (groups = Cin, Cout a multiple of Cin) by the stencil kernel
-// of CKernels/conv_depthwise.c: each output plane from its input plane, vectors of outputs along
-// the rows, the epilogue fused. Threads split the output planes (batch · Cout of them).
+// Depthwise convs (groups = Cin, Cout a multiple of Cin) by the stencil kernels of
+// CKernels/conv_depthwise.c. Forward: each output plane from its input plane, vectors of outputs
+// along the rows, the epilogue fused; threads split the output planes (batch · Cout of them).
+// Backward (one output channel per input channel): the input gradient as the forward kernel's
+// conv of dY spread by the stride with the taps reversed; the weight gradient per channel (threads
+// split the channels, so nothing is reduced across threads).
 
 import CKernels
 import Traps
@@ -17,11 +20,7 @@ enum DepthwiseConvolution {
                         residual: UnsafePointer<Float>?, activation: ConvActivation,
                         _ y: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) {
         trapUnless(applies(g), "DepthwiseConvolution: \(g) is not depthwise")
-        let geometry = vk_conv_geometry(
-            batch: g.batch, in_channels: g.inChannels, height: g.height, width: g.width,
-            out_channels: g.outChannels, kernel_h: g.kernelH, kernel_w: g.kernelW, stride_h: g.strideH, stride_w: g.strideW,
-            pad_h: g.padH, pad_w: g.padW, dilation_h: g.dilationH, dilation_w: g.dilationW, groups: g.groups,
-            out_h: g.outH, out_w: g.outW)
+        let geometry = kernelGeometry(g)
         let epilogue = vk_epilogue(bias: bias, residual: residual, ldr: 0, activation: activation.code)
         let isa = KernelISA.active.code
         let planes = g.batch &* g.outChannels
@@ -31,5 +30,91 @@ enum DepthwiseConvolution {
             var geometry = geometry, epilogue = epilogue
             vk_conv2d_depthwise(isa, &geometry, x, w, y, &epilogue, p0, p1)
         }
+    }
+}
+
+extension DepthwiseConvolution {
+    /// Whether the depthwise kernels compute `g`'s gradients: one output channel per input channel,
+    /// at most 49 taps, padding within the kernel's extent (the input gradient is then a stride-1
+    /// depthwise conv of dY spread by the stride, with the taps reversed).
+    static func appliesToBackward(_ g: Conv2dGeometry) -> Bool {
+        applies(g) && g.outChannels == g.inChannels && g.kernelH &* g.kernelW <= 49
+            && g.padH <= g.dilationH &* (g.kernelH &- 1) && g.padW <= g.dilationW &* (g.kernelW &- 1)
+    }
+
+    /// dx (overwritten), dw and db (accumulated into, if given) of a depthwise conv.
+    static func backward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                         dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
+                         _ g: Conv2dGeometry) {
+        trapUnless(appliesToBackward(g), "DepthwiseConvolution: no gradient kernel for \(g)")
+        if let dx { inputGradient(w, dy, dx, g) }
+        guard dw != nil || db != nil else { return }
+        let scratch = dw == nil ? TensorStorage(uninitializedCount: g.outChannels &* g.kernelH &* g.kernelW) : nil
+        scratch?.base.initialize(repeating: 0, count: scratch!.count)
+        nonisolated(unsafe) let (x, dy, target, db) = (x, dy, dw ?? scratch!.base, db)
+        let geometry = kernelGeometry(g)
+        let isa = KernelISA.active.code
+        let work = g.batch &* g.outH &* g.outW &* g.kernelH &* g.kernelW
+        Threading.parallelFor(g.inChannels, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(work, 1))) { c0, c1 in
+            var geometry = geometry
+            vk_conv2d_depthwise_weight_grad(isa, &geometry, x, dy, target, db, c0, c1)
+        }
+        withExtendedLifetime(scratch) {}
+    }
+
+    /// dx of a depthwise conv: dY spread by the stride (zeros between its rows and columns) and
+    /// convolved, depthwise and at stride 1, with the reversed taps and padding d·(k − 1) − p. That
+    /// gives the input rows the forward read; rows the forward's stride left unread get 0.
+    static func inputGradient(_ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                              _ g: Conv2dGeometry) {
+        let (c, kh, kw, taps) = (g.inChannels, g.kernelH, g.kernelW, g.kernelH &* g.kernelW)
+        let flipped = TensorStorage(uninitializedCount: c &* taps)
+        for ch in 0..<c {
+            for t in 0..<taps { flipped.base[ch &* taps &+ t] = w[ch &* taps &+ taps &- 1 &- t] }
+        }
+        let (hs, ws) = ((g.outH &- 1) &* g.strideH &+ 1, (g.outW &- 1) &* g.strideW &+ 1)
+        let transposed = Conv2dGeometry(batch: g.batch, inChannels: c, height: hs, width: ws, outChannels: c, kernelH: kh,
+                                        kernelW: kw, strideH: 1, strideW: 1,
+                                        padH: g.dilationH &* (kh &- 1) &- g.padH, padW: g.dilationW &* (kw &- 1) &- g.padW,
+                                        dilationH: g.dilationH, dilationW: g.dilationW, groups: c)
+        let planes = g.batch &* c
+        var spread: TensorStorage?
+        if g.strideH > 1 || g.strideW > 1 {
+            let s = TensorStorage(uninitializedCount: planes &* hs &* ws)
+            s.base.initialize(repeating: 0, count: s.count)
+            for p in 0..<planes {
+                let src = dy + p &* g.outH &* g.outW, dst = s.base + p &* hs &* ws
+                for r in 0..<g.outH {
+                    for q in 0..<g.outW { dst[r &* g.strideH &* ws &+ q &* g.strideW] = src[r &* g.outW &+ q] }
+                }
+            }
+            spread = s
+        }
+        let source = spread.map { UnsafePointer($0.base) } ?? dy
+        let (oh, ow) = (transposed.outH, transposed.outW)
+        if oh == g.height && ow == g.width {
+            forward(source, flipped.base, bias: nil, residual: nil, activation: .none, dx, transposed)
+        } else {
+            // The last rows or columns the forward's stride never reached: their gradient is 0.
+            let part = TensorStorage(uninitializedCount: planes &* oh &* ow)
+            forward(source, flipped.base, bias: nil, residual: nil, activation: .none, part.base, transposed)
+            dx.initialize(repeating: 0, count: planes &* g.height &* g.width)
+            for p in 0..<planes {
+                for r in 0..<oh {
+                    (dx + (p &* g.height &+ r) &* g.width).update(from: part.base + (p &* oh &+ r) &* ow, count: ow)
+                }
+            }
+            withExtendedLifetime(part) {}
+        }
+        withExtendedLifetime((flipped, spread)) {}
+    }
+
+    /// `g` as the C kernels take it.
+    static func kernelGeometry(_ g: Conv2dGeometry) -> vk_conv_geometry {
+        vk_conv_geometry(
+            batch: g.batch, in_channels: g.inChannels, height: g.height, width: g.width,
+            out_channels: g.outChannels, kernel_h: g.kernelH, kernel_w: g.kernelW, stride_h: g.strideH, stride_w: g.strideW,
+            pad_h: g.padH, pad_w: g.padW, dilation_h: g.dilationH, dilation_w: g.dilationW, groups: g.groups,
+            out_h: g.outH, out_w: g.outW)
     }
 }
