@@ -63,9 +63,13 @@ public struct LoadedModel {
     ///     (default `resnet18`) are read from the cache.
     ///   - weights: a `.pth`/`.safetensors` file, or a zoo name whose file is cached.
     ///   - cache: where zoo files live.
+    ///   - inferenceOnly: drop the conv weight parameters once they are folded
+    ///     (`Module.releaseUnfoldedConvWeights`): one copy of each weight instead of two, and a
+    ///     module that can only evaluate (`vision classify` sets it).
     /// - Throws: `ModelLoadingError` for unknown names, uncached zoo weights, a file that does not
     ///   record its architecture, or weights that do not fit; `CheckpointError` for unreadable files.
-    public static func load(model: String? = nil, weights: String? = nil, cache: ZooCache = .current) throws -> LoadedModel {
+    public static func load(model: String? = nil, weights: String? = nil, cache: ZooCache = .current,
+                            inferenceOnly: Bool = false) throws -> LoadedModel {
         let name = try model.map(ModelName.init)
         var zooEntry: ZooEntry?
         let path: String
@@ -105,6 +109,7 @@ public struct LoadedModel {
         }
         // Evaluation mode with BN folded into the convs and every conv's weights packed once.
         module.foldBatchNormsForInference()
+        if inferenceOnly { module.releaseUnfoldedConvWeights() }
         // The state dict's tensors and the folding's temporaries went back to the tensor cache, which
         // would keep them resident (a resnet18's weights twice over): hand them back to the system.
         CachingAllocator.shared.emptyCache()

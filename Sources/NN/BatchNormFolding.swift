@@ -27,6 +27,25 @@ extension Module {
     }
 }
 
+extension Module {
+    /// After `foldBatchNormsForInference`, drops the weights of every folded conv (each conv then
+    /// holds its weight once, folded and packed, instead of beside its parameter: 45 MB less for a
+    /// ResNet-18). The module can then only evaluate: its conv weight parameters are empty, so
+    /// `train()`, a state dict or a refold would see no weights. For inference-only processes
+    /// (`vision classify`); returns the number of floats released.
+    @discardableResult
+    public func releaseUnfoldedConvWeights() -> Int {
+        var released = 0
+        for (_, m) in namedModules() {
+            guard let conv = m as? Conv2d, conv.isFolded else { continue }
+            released += conv.weight.value.count
+            conv.weight.value.releaseStorageToSystemWhenFreed()
+            conv.weight.value = Tensor.zeros([0])
+        }
+        return released
+    }
+}
+
 extension BatchNorm2d {
     /// Folds this (evaluation-mode) BN into `conv`, which must feed it directly.
     func fold(into conv: Conv2d) {

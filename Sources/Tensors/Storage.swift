@@ -148,3 +148,9 @@ public final class CachingAllocator: Sendable {
         state.withLock { ($0.liveBytes, $0.cachedBytes, $0.peakLiveBytes) }
     }
 }
+
+extension Tensor {
+    /// Makes this tensor's buffer go back to the system, not to the tensor cache, when the last
+    /// tensor holding it goes (a model's weights, released once, would stay resident in the cache).
+    package func releaseStorageToSystemWhenFreed() { storage.releaseToSystemWhenFreed() }
+}

@@ -41,7 +41,7 @@ struct Classify: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try LoadedModel.load(model: model, weights: weights)
+        let loaded = try LoadedModel.load(model: model, weights: weights, inferenceOnly: true)
         var failures = 0
         let (paths, missing) = expandImagePaths(images)
         for problem in missing { reportError(problem); failures += 1 }

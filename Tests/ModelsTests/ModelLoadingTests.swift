@@ -96,6 +96,28 @@ private enum LoadingFixture {
         for ((name, a), (_, b)) in zip(saved, restored) { #expect(a.scalars == b.scalars, "\(name)") }
     }
 
+    @Test func inferenceOnlyLoadingKeepsOneCopyOfTheWeightsAndTheSameOutputs() throws {
+        let cache = try LoadingFixture.scratchCache()
+        defer { try? FileManager.default.removeItem(atPath: cache.root) }
+        let model = try TorchGenerator.withSeededDefault(4) { try Architectures.build("resnet18", numClasses: 10) }
+        let path = cache.root + "/r18.safetensors"
+        try saveSafetensors(model.checkpointStateDict(), metadata: ModelMetadata(architecture: "resnet18", numClasses: 10).map,
+                            to: path)
+        let full = try LoadedModel.load(weights: path, cache: cache)
+        let slim = try LoadedModel.load(weights: path, cache: cache, inferenceOnly: true)
+        var g = RandomGenerator(seed: 5)
+        let x = Tensor.uniform([2, 3, 64, 64], low: -1, high: 1, generator: &g)
+        let (a, b) = withNoGrad { (full.module(x), slim.module(x)) }
+        #expect(a.scalars == b.scalars)
+        // Every conv weight parameter of the slim module is released; the others (BN, fc) stay.
+        let convNames = Set(full.module.stateDict().filter { $0.tensor.rank == 4 }.map(\.name))
+        #expect(convNames.count == 20)
+        let slimState = slim.module.stateDict()
+        #expect(slimState.filter { convNames.contains($0.name) }.allSatisfy { $0.tensor.count == 0 })
+        #expect(slim.module.stateDict().first { $0.name == "fc.weight" }?.tensor.shape == [10, 512])
+        #expect(full.module.stateDict().first { $0.name == "conv1.weight" }?.tensor.shape == [64, 3, 7, 7])
+    }
+
     @Test func grayTrainedCheckpointKeepsItsChannelsAndNormalisation() throws {
         let cache = try LoadingFixture.scratchCache()
         defer { try? FileManager.default.removeItem(atPath: cache.root) }

@@ -90,7 +90,9 @@ public final class Conv2d: Module, @unchecked Sendable {
             inputError("expected input [N, \(inChannels), H, W], got \(describe(input.shape))")
         }
         do {
-            _ = try Tensor.conv2dGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+            // The declared shape: an inference-only module may have released its weight parameter.
+            let shape = [outChannels, inChannels / groups, kernelSize.0, kernelSize.1]
+            _ = try Tensor.conv2dGeometry(input: input.shape, weight: shape, stride: stride, padding: padding,
                                           dilation: dilation, groups: groups)
         } catch { inputError(error.message) }
     }
