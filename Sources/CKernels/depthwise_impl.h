@@ -7,6 +7,9 @@
 // weight × the padded input row read at the tap's offset (stride 1: a plain vector load; stride 2:
 // the even lanes of two loads; other strides: lane by lane). Rows are padded with slack, so the
 // last, partial vector reads past the row's end harmlessly and stores only its valid lanes.
+// The weight gradient walks one plane the same way: per tap a vector of partial sums of dY times
+// the input that tap read (the last, partial vector's lanes past the row masked to 0), reduced
+// pairwise once per plane. Tap widths 3, 5, 7 and strides 1, 2 are compiled as constants.
 #include "internal.h"
 
 #if !defined(DEPTHWISE_VEC) || !defined(DEPTHWISE_IMPL)
