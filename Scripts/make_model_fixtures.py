@@ -21,7 +21,7 @@ import torchvision.models as tvm
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "ModelsTests", "Fixtures")
 NAMES = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
          "wide_resnet50_2", "wide_resnet101_2", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn",
-         "vgg16_bn", "vgg19_bn", "alexnet"]
+         "vgg16_bn", "vgg19_bn", "alexnet", "mobilenet_v2"]
 
 
 def formula_fill(model):
@@ -57,7 +57,7 @@ def main():
 
     logits = []
     for name, size in [("resnet18", 64), ("resnet50", 64), ("resnext50_32x4d", 64), ("wide_resnet50_2", 48),
-                       ("vgg11_bn", 32), ("alexnet", 64)]:
+                       ("vgg11_bn", 32), ("alexnet", 64), ("mobilenet_v2", 64)]:
         torch.manual_seed(0)
         m = getattr(tvm, name)().eval()
         formula_fill(m)

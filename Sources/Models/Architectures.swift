@@ -26,6 +26,7 @@ public enum Architectures {
         "vgg16_bn": { VGG(depth: 16, batchNorm: true, numClasses: $0) },
         "vgg19_bn": { VGG(depth: 19, batchNorm: true, numClasses: $0) },
         "alexnet": { AlexNet(numClasses: $0) },
+        "mobilenet_v2": { MobileNetV2(numClasses: $0) },
     ]
 
     /// Builders that also take the number of input channels (numClasses, inputChannels).
