@@ -23,7 +23,7 @@ from torchvision.models._meta import _IMAGENET_CATEGORIES
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 ARCHITECTURES = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
                  "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2", "vgg11", "vgg11_bn", "vgg13",
-                 "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "alexnet"]
+                 "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "alexnet", "mobilenet_v2"]
 
 
 def entries():

@@ -104,6 +104,14 @@ extension Zoo {
                  url: "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth", sha256Prefix: "7be5be79",
                  preset: ZooPreset(resizeSize: 256, cropSize: 224, interpolation: "bilinear"),
                  numClasses: 1000, acc1: 56.522, acc5: 79.066, numParams: 61100840),
+        ZooEntry(name: "mobilenet_v2", architecture: "mobilenet_v2", weights: "MobileNet_V2_Weights.IMAGENET1K_V1",
+                 url: "https://download.pytorch.org/models/mobilenet_v2-b0353104.pth", sha256Prefix: "b0353104",
+                 preset: ZooPreset(resizeSize: 256, cropSize: 224, interpolation: "bilinear"),
+                 numClasses: 1000, acc1: 71.878, acc5: 90.286, numParams: 3504872),
+        ZooEntry(name: "mobilenet_v2_v2", architecture: "mobilenet_v2", weights: "MobileNet_V2_Weights.IMAGENET1K_V2",
+                 url: "https://download.pytorch.org/models/mobilenet_v2-7ebf99e0.pth", sha256Prefix: "7ebf99e0",
+                 preset: ZooPreset(resizeSize: 232, cropSize: 224, interpolation: "bilinear"),
+                 numClasses: 1000, acc1: 72.154, acc5: 90.822, numParams: 3504872),
     ]
 
     /// ImageNet-1k class names in index order (torchvision's `_IMAGENET_CATEGORIES`).
