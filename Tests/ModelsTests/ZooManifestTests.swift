@@ -42,6 +42,16 @@ import SwiftVision
         }
     }
 
+    /// torchvision's published parameter count of every entry is that of the model this package
+    /// builds for it (the weights would not load otherwise; checked without downloading them).
+    @Test func everyEntrysParameterCountIsTheBuiltModels() throws {
+        for e in Zoo.entries {
+            let model = try Init.$skipsRandomDraws.withValue(true) { try Architectures.build(e.architecture, numClasses: e.numClasses) }
+            let count = model.parameters().reduce(0) { $0 + $1.value.count }
+            #expect(count == e.numParams, "\(e.name): \(count) parameters built, torchvision publishes \(e.numParams)")
+        }
+    }
+
     @Test func embeddedDataEqualsWeightsDirectory() throws {
         let json = try Data(contentsOf: Self.repositoryRoot.appendingPathComponent("Weights/zoo.json"))
         let root = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
