@@ -23,17 +23,16 @@ static const vk_depthwise_impl *depthwise_impl_for(int isa) {
     return &vk_depthwise_portable;
 }
 
-/// Copies an H × W plane into xp as (H + 2·ph) × (W + 2·pw) with zeros around it.
-static void pad_plane(const float *src, float *xp, long H, long W, long ph, long pw) {
-    const long wp = W + 2 * pw;
-    memset(xp, 0, sizeof(float) * (size_t)(ph * wp));
-    for (long r = 0; r < H; r++) {
-        float *d = xp + (ph + r) * wp;
-        memset(d, 0, sizeof(float) * (size_t)pw);
-        memcpy(d + pw, src + r * W, sizeof(float) * (size_t)W);
-        memset(d + pw + W, 0, sizeof(float) * (size_t)pw);
-    }
-    memset(xp + (ph + H) * wp, 0, sizeof(float) * (size_t)(ph * wp));
+/// This thread's buffer for one padded input plane (rows `wp` floats apart), followed by zeroed
+/// slack: the last vector of a row reads up to two vectors of strided lanes past its first output.
+static float *padded_plane_buffer(const vk_depthwise_impl *im, const vk_conv_geometry *g, long *wp) {
+    const long hp = g->height + 2 * g->pad_h;
+    *wp = g->width + 2 * g->pad_w;
+    const long slack = 2 * (long)im->vec * (g->stride_w + 1) + g->kernel_w * g->dilation_w + 16;
+    float *xp = vk_workspace(8, (size_t)(hp * *wp + slack));
+    if (!xp) abort();
+    memset(xp + hp * *wp, 0, sizeof(float) * (size_t)slack);
+    return xp;
 }
 
 void vk_conv2d_depthwise(int isa, const vk_conv_geometry *g, const float *x, const float *w, float *y,
@@ -41,20 +40,17 @@ void vk_conv2d_depthwise(int isa, const vk_conv_geometry *g, const float *x, con
     if (plane1 <= plane0) return;
     const vk_depthwise_impl *im = depthwise_impl_for(isa);
     const long cin = g->in_channels, cout = g->out_channels, multiplier = cout / cin;
-    const long H = g->height, W = g->width, ph = g->pad_h, pw = g->pad_w, hp = H + 2 * ph, wp = W + 2 * pw;
+    const long H = g->height, W = g->width, ph = g->pad_h, pw = g->pad_w;
     const long taps = g->kernel_h * g->kernel_w, P = g->out_h * g->out_w;
-    // The last vector of a row reads up to two vectors of strided lanes past its first output.
-    const long slack = 2 * (long)im->vec * (g->stride_w + 1) + g->kernel_w * g->dilation_w + 16;
-    float *xp = vk_workspace(8, (size_t)(hp * wp + slack));
-    if (!xp) abort();
-    memset(xp + hp * wp, 0, sizeof(float) * (size_t)slack);
+    long wp;
+    float *xp = padded_plane_buffer(im, g, &wp);
     const float *bias = epilogue ? epilogue->bias : 0, *residual = epilogue ? epilogue->residual : 0;
     const int relu = epilogue && epilogue->activation == VK_ACT_RELU;
     long padded = -1;  // the input plane xp holds
     for (long plane = plane0; plane < plane1; plane++) {
         const long image = plane / cout, oc = plane - image * cout, source = image * cin + oc / multiplier;
         if (source != padded) {
-            pad_plane(x + source * H * W, xp, H, W, ph, pw);
+            vk_pad_plane(x + source * H * W, xp, H, W, ph, pw);
             padded = source;
         }
         const float *wk = w + oc * taps;
@@ -70,16 +66,13 @@ void vk_conv2d_depthwise_weight_grad(int isa, const vk_conv_geometry *g, const f
                                      float *db, long c0, long c1) {
     if (c1 <= c0) return;
     const vk_depthwise_impl *im = depthwise_impl_for(isa);
-    const long c = g->in_channels, H = g->height, W = g->width, ph = g->pad_h, pw = g->pad_w;
-    const long hp = H + 2 * ph, wp = W + 2 * pw, P = g->out_h * g->out_w;
-    const long slack = 2 * (long)im->vec * (g->stride_w + 1) + g->kernel_w * g->dilation_w + 16;
-    float *xp = vk_workspace(8, (size_t)(hp * wp + slack));
-    if (!xp) abort();
-    memset(xp + hp * wp, 0, sizeof(float) * (size_t)slack);
+    const long c = g->in_channels, H = g->height, W = g->width, ph = g->pad_h, pw = g->pad_w, P = g->out_h * g->out_w;
+    long wp;
+    float *xp = padded_plane_buffer(im, g, &wp);
     for (long ch = c0; ch < c1; ch++) {
         for (long image = 0; image < g->batch; image++) {
             const long plane = image * c + ch;
-            pad_plane(x + plane * H * W, xp, H, W, ph, pw);
+            vk_pad_plane(x + plane * H * W, xp, H, W, ph, pw);
             im->weight_grad(g, xp, wp, dy + plane * P, dw + ch * g->kernel_h * g->kernel_w, db ? db + ch : 0);
         }
     }

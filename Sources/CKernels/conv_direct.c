@@ -15,6 +15,7 @@
 // go to y with the epilogue (bias, residual, activation), channel by channel.
 #include "internal.h"
 #include <stdlib.h>
+#include <string.h>
 
 enum { DIRECT_BLOCK_TILES = 64, DIRECT_KC_MAX = 512 };
 
@@ -115,21 +116,22 @@ void vk_direct_unpack_weights(int isa, long cout, long k, const float *packed, f
     }
 }
 
+void vk_pad_plane(const float *src, float *dst, long H, long W, long ph, long pw) {
+    const long wp = W + 2 * pw;
+    memset(dst, 0, sizeof(float) * (size_t)(ph * wp));
+    for (long r = 0; r < H; r++) {
+        float *d = dst + (ph + r) * wp;
+        memset(d, 0, sizeof(float) * (size_t)pw);
+        memcpy(d + pw, src + r * W, sizeof(float) * (size_t)W);
+        memset(d + pw + W, 0, sizeof(float) * (size_t)pw);
+    }
+    memset(dst + (ph + H) * wp, 0, sizeof(float) * (size_t)(ph * wp));
+}
+
 void vk_direct_pad_input(const vk_conv_geometry *g, const float *x, float *xp, long plane0, long plane1) {
     const long H = g->height, W = g->width, ph = g->pad_h, pw = g->pad_w;
-    const long hp = H + 2 * ph, wp = W + 2 * pw;
-    for (long plane = plane0; plane < plane1; plane++) {
-        const float *src = x + plane * H * W;
-        float *dst = xp + plane * hp * wp;
-        for (long i = 0; i < ph * wp; i++) dst[i] = 0.0f;
-        for (long r = 0; r < H; r++) {
-            float *d = dst + (ph + r) * wp;
-            for (long c = 0; c < pw; c++) d[c] = 0.0f;
-            for (long c = 0; c < W; c++) d[pw + c] = src[r * W + c];
-            for (long c = pw + W; c < wp; c++) d[c] = 0.0f;
-        }
-        for (long i = (ph + H) * wp; i < hp * wp; i++) dst[i] = 0.0f;
-    }
+    for (long plane = plane0; plane < plane1; plane++)
+        vk_pad_plane(x + plane * H * W, xp + plane * (H + 2 * ph) * (W + 2 * pw), H, W, ph, pw);
 }
 
 /// Writes one tile's sums (n pixels × channels [co, co + rows)) to y with the epilogue; `relu`

@@ -203,6 +203,10 @@ extern const vk_direct_impl vk_direct_portable;
 extern const vk_direct_impl vk_direct_avx2, vk_direct_avx512;
 #endif
 
+/// Copies an H × W plane into dst as (H + 2·ph) × (W + 2·pw) with zeros around it (the direct and
+/// depthwise kernels' padded input).
+void vk_pad_plane(const float *src, float *dst, long H, long W, long ph, long pw);
+
 /// An ISA's depthwise row kernel (depthwise_impl.h): output row `oh` of one plane from its padded
 /// input plane `xp` (rows `wp` floats apart, slack after), weights `w` (kh × kw), bias, the
 /// residual row (or NULL) and ReLU; `vec` outputs per vector.

@@ -72,18 +72,9 @@ public final class MobileNetV2: Module, @unchecked Sendable {
         super.init()
         registerModule("features", features)
         registerModule("classifier", classifier)
-        // torchvision: conv kaiming_normal(fan_out), bias 0; BN 1/0; linear normal(0, 0.01), bias 0.
-        TorchGenerator.withDefault { g in
-            for (_, m) in namedModules() {
-                if let conv = m as? Conv2d {
-                    conv.weight.value = Init.kaimingNormal(conv.weight.shape, fanOut: true, generator: &g)
-                    conv.bias?.value = .zeros([conv.outChannels])
-                } else if let linear = m as? Linear {
-                    linear.weight.value = Init.normal(linear.weight.shape, std: 0.01, generator: &g)
-                    linear.bias?.value = .zeros([linear.outFeatures])
-                }
-            }
-        }
+        // torchvision: conv kaiming_normal(fan_out) with its default leaky_relu (a = 0), bias 0; BN 1/0;
+        // linear normal(0, 0.01), bias 0.
+        initializeConvsAndLinearsLikeTorchvision(convNonlinearity: "leaky_relu")
     }
 
     public override var summary: String { "MobileNetV2" }

@@ -44,17 +44,7 @@ public final class VGG: Module, @unchecked Sendable {
         registerModule("avgpool", avgpool)
         registerModule("classifier", classifier)
         // torchvision: conv kaiming_normal(fan_out, relu), bias 0; BN 1/0; linear normal(0, 0.01), bias 0.
-        TorchGenerator.withDefault { g in
-            for (_, m) in namedModules() {
-                if let conv = m as? Conv2d {
-                    conv.weight.value = Init.kaimingNormal(conv.weight.shape, fanOut: true, nonlinearity: "relu", generator: &g)
-                    conv.bias?.value = .zeros([conv.outChannels])
-                } else if let linear = m as? Linear {
-                    linear.weight.value = Init.normal(linear.weight.shape, std: 0.01, generator: &g)
-                    linear.bias?.value = .zeros([linear.outFeatures])
-                }
-            }
-        }
+        initializeConvsAndLinearsLikeTorchvision(convNonlinearity: "relu")
     }
 
     public override var summary: String { "VGG" }

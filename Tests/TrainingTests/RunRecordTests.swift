@@ -71,23 +71,32 @@ extension TrainingTests {
             #expect(Array(record.prefix(2)) == saved.history!)
         }
 
-        @Test func resumingACheckpointWithoutHistoryTakesItFromTheMetricsFile() throws {
-            let dir = try TemporaryDirectory()
-            defer { dir.cleanup() }
+        /// Trains the small CNN for two epochs of `config` (stopped there by an interrupt), then
+        /// rewrites the checkpoint at `path` as versions before train_state.history wrote it;
+        /// returns the history it had.
+        func checkpointWithoutHistory(_ config: TrainingConfig, _ train: ToyBatchSource, path: String,
+                                      metrics: String) throws -> [EpochMetrics] {
             let spec = smallCNNSpec()
-            let config = TrainingConfig(epochs: 4, batchSize: 16, lr: 0.02, scheduler: .cosine)
-            let train = quadrantSource(count: 48, seed: 3, batchSize: 16)
-            let path = dir.file("run.safetensors"), metrics = dir.file("run.jsonl")
             let flag = InterruptFlag()
             let model = try spec.makeModel()
             try Trainer(model: model, spec: spec, config: config, checkpointPath: path, metricsPath: metrics)
                 .fit(train: train, reporter: interrupting(at: 6, flag), interrupt: flag)
             var state = try #require(try TrainingCheckpoint.load(path).trainState)
             let saved = try #require(state.history)
-            // The checkpoint as versions before train_state.history wrote it.
+            #expect(saved.map(\.epoch) == [1, 2])
             state.history = nil
             try TrainingCheckpoint.save(model: model, spec: spec, state: state, to: path)
             #expect(try TrainingCheckpoint.load(path).trainState?.history == nil)
+            return saved
+        }
+
+        @Test func resumingACheckpointWithoutHistoryTakesItFromTheMetricsFile() throws {
+            let dir = try TemporaryDirectory()
+            defer { dir.cleanup() }
+            let train = quadrantSource(count: 48, seed: 3, batchSize: 16)
+            let path = dir.file("run.safetensors"), metrics = dir.file("run.jsonl")
+            let saved = try checkpointWithoutHistory(TrainingConfig(epochs: 4, batchSize: 16, lr: 0.02, scheduler: .cosine),
+                                                     train, path: path, metrics: metrics)
 
             // What the old order (line, then checkpoint) left after kills: epoch 2 twice (the later
             // line is the checkpoint's), a line of an epoch 3 whose checkpoint never made it, and a
@@ -114,18 +123,10 @@ extension TrainingTests {
         @Test func resumingWithoutHistoryAndAnIncompleteFileKeepsWhatItHas() throws {
             let dir = try TemporaryDirectory()
             defer { dir.cleanup() }
-            let spec = smallCNNSpec()
-            let config = TrainingConfig(epochs: 3, batchSize: 16, lr: 0.02)
             let train = quadrantSource(count: 48, seed: 4, batchSize: 16)
             let path = dir.file("run.safetensors"), metrics = dir.file("run.jsonl")
-            let flag = InterruptFlag()
-            let model = try spec.makeModel()
-            try Trainer(model: model, spec: spec, config: config, checkpointPath: path, metricsPath: metrics)
-                .fit(train: train, reporter: interrupting(at: 6, flag), interrupt: flag)
-            var state = try #require(try TrainingCheckpoint.load(path).trainState)
-            let saved = try #require(state.history)
-            state.history = nil
-            try TrainingCheckpoint.save(model: model, spec: spec, state: state, to: path)
+            let saved = try checkpointWithoutHistory(TrainingConfig(epochs: 3, batchSize: 16, lr: 0.02), train,
+                                                     path: path, metrics: metrics)
             // Epoch 1's line is gone, epoch 2's is there twice, and a later epoch's is stale.
             var stale = saved[1]
             stale.epoch = 5

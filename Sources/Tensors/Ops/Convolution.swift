@@ -148,7 +148,7 @@ private func checkEpilogueShapes(_ g: Conv2dGeometry, bias: Tensor?, residual: T
 }
 
 /// Calls `body` with the tensor's first element, or nil for no tensor.
-private func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+func withOptionalPointer<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
     guard let tensor else { return body(nil) }
     return tensor.withUnsafeBufferPointer { body($0.baseAddress!) }
 }

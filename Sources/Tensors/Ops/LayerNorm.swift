@@ -40,8 +40,8 @@ extension Tensor {
         let mean = Tensor(uninitializedShape: [outer * inner]), rstd = Tensor(uninitializedShape: [outer * inner])
         var out = Tensor(uninitializedShape: input.shape)
         input.withUnsafeBufferPointer { x in
-            withParameter(gamma) { g in
-                withParameter(beta) { b in
+            withOptionalPointer(gamma) { g in
+                withOptionalPointer(beta) { b in
                     LayerNormKernel.forward(x.baseAddress!, out.storage.base, outer: outer, d: d, inner: inner, gamma: g, beta: b,
                                             eps: eps, mean: mean.storage.base, rstd: rstd.storage.base)
                 }
@@ -58,7 +58,7 @@ extension Tensor {
                 let dbeta = hasBias ? Tensor(uninitializedShape: parameterShape) : nil
                 x.withUnsafeBufferPointer { xp in
                     dy.withUnsafeBufferPointer { dp in
-                        withParameter(g) { gp in
+                        withOptionalPointer(g) { gp in
                             LayerNormKernel.backward(xp.baseAddress!, dp.baseAddress!, outer: outer, d: d, inner: inner, gamma: gp,
                                                      mean: mean.storage.base, rstd: rstd.storage.base, dx: dx?.storage.base,
                                                      dgamma: dgamma?.storage.base, dbeta: dbeta?.storage.base)
@@ -74,10 +74,4 @@ extension Tensor {
         }
         return out
     }
-}
-
-/// Calls `body` with a parameter's first element, or nil for none.
-private func withParameter<R>(_ tensor: Tensor?, _ body: (UnsafePointer<Float>?) -> R) -> R {
-    guard let tensor else { return body(nil) }
-    return tensor.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
