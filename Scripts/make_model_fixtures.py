@@ -9,19 +9,29 @@ Formula (the k-th state-dict entry, element i, s = sin(0.37·i + 1.3·k)):
   running_mean: 0.1·s    running_var: 0.5 + 0.5·s²    num_batches_tracked: 0
 Input element i of the flattened batch: sin(0.1·i).
 
-Run: /tmp/torch-venv/bin/python Scripts/make_model_fixtures.py
+Each family writes its own pair of files (architectures-<family>.json, logits-<family>.json; the
+first family writes architectures.json and logits.json), so adding a family leaves the others'
+fixtures byte-identical. The tests read every such file.
+
+Run: /tmp/torch-venv/bin/python Scripts/make_model_fixtures.py [FAMILY ...]   (default: all)
 """
 import json
 import math
 import os
+import sys
 
 import torch
 import torchvision.models as tvm
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "ModelsTests", "Fixtures")
-NAMES = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
-         "wide_resnet50_2", "wide_resnet101_2", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn",
-         "vgg16_bn", "vgg19_bn", "alexnet", "mobilenet_v2"]
+# family → (builder names for the key/shape lists, [(builder, input size)] for the logits).
+FAMILIES = {
+    "": (["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
+          "wide_resnet50_2", "wide_resnet101_2", "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn",
+          "vgg16_bn", "vgg19_bn", "alexnet", "mobilenet_v2"],
+         [("resnet18", 64), ("resnet50", 64), ("resnext50_32x4d", 64), ("wide_resnet50_2", 48),
+          ("vgg11_bn", 32), ("alexnet", 64), ("mobilenet_v2", 64)]),
+}
 
 
 def formula_fill(model):
@@ -45,19 +55,18 @@ def formula_fill(model):
     model.load_state_dict(sd)
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
+def write_family(family, names, logit_cases):
+    suffix = f"-{family}" if family else ""
     archs = {}
     with torch.device("meta"):
-        for name in NAMES:
+        for name in names:
             m = getattr(tvm, name)()
             archs[name] = [[k, list(v.shape)] for k, v in m.state_dict().items()]
-    with open(os.path.join(OUT, "architectures.json"), "w") as f:
+    with open(os.path.join(OUT, f"architectures{suffix}.json"), "w") as f:
         json.dump(archs, f, separators=(",", ":"))
 
     logits = []
-    for name, size in [("resnet18", 64), ("resnet50", 64), ("resnext50_32x4d", 64), ("wide_resnet50_2", 48),
-                       ("vgg11_bn", 32), ("alexnet", 64), ("mobilenet_v2", 64)]:
+    for name, size in logit_cases:
         torch.manual_seed(0)
         m = getattr(tvm, name)().eval()
         formula_fill(m)
@@ -66,8 +75,16 @@ def main():
         with torch.no_grad():
             y = m(x)
         logits.append({"model": name, "inputSize": size, "logits": [float(f"{v:.9g}") for v in y.reshape(-1).tolist()]})
-    with open(os.path.join(OUT, "logits.json"), "w") as f:
+    with open(os.path.join(OUT, f"logits{suffix}.json"), "w") as f:
         json.dump({"generator": f"torch {torch.__version__}", "cases": logits}, f, separators=(",", ":"))
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    families = sys.argv[1:] or list(FAMILIES)
+    for family in families:
+        names, logit_cases = FAMILIES["" if family == "base" else family]
+        write_family("" if family == "base" else family, names, logit_cases)
     print("wrote", os.path.normpath(OUT))
 
 

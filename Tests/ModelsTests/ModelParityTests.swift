@@ -12,10 +12,26 @@ enum ModelFixtures {
         Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures")!
     }
 
+    /// The fixture files named `<stem>.json` or `<stem>-<family>.json` (one per model family, so
+    /// each family's script section writes its own file).
+    static func urls(_ stem: String) -> [URL] {
+        let directory = url("architectures").deletingLastPathComponent()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0 == "\(stem).json" || ($0.hasPrefix("\(stem)-") && $0.hasSuffix(".json")) }
+            .sorted().map { directory.appendingPathComponent($0) }
+    }
+
     /// name → [(key, shape)] in torchvision's state_dict order.
     static let architectures: [String: [(String, [Int])]] = {
-        let raw = try! JSONSerialization.jsonObject(with: Data(contentsOf: url("architectures"))) as! [String: [[Any]]]
-        return raw.mapValues { entries in entries.map { ($0[0] as! String, ($0[1] as! [NSNumber]).map(\.intValue)) } }
+        var all: [String: [(String, [Int])]] = [:]
+        for file in urls("architectures") {
+            let raw = try! JSONSerialization.jsonObject(with: Data(contentsOf: file)) as! [String: [[Any]]]
+            for (name, entries) in raw {
+                precondition(all[name] == nil, "\(name) appears in two architecture fixtures")
+                all[name] = entries.map { ($0[0] as! String, ($0[1] as! [NSNumber]).map(\.intValue)) }
+            }
+        }
+        return all
     }()
 
     struct LogitCase: Decodable, CustomStringConvertible {
@@ -27,7 +43,7 @@ enum ModelFixtures {
 
     static let logitCases: [LogitCase] = {
         struct File: Decodable { let cases: [LogitCase] }
-        return try! JSONDecoder().decode(File.self, from: Data(contentsOf: url("logits"))).cases
+        return urls("logits").flatMap { try! JSONDecoder().decode(File.self, from: Data(contentsOf: $0)).cases }
     }()
 
     /// The fixture script's weight formula for the k-th state-dict entry.
