@@ -79,10 +79,41 @@ def write_family(family, names, logit_cases):
         json.dump({"generator": f"torch {torch.__version__}", "cases": logits}, f, separators=(",", ":"))
 
 
+# (builder, input size, {node: output name}) for features.json: torchvision's
+# create_feature_extractor outputs with formula weights.
+FEATURE_CASES = [
+    ("resnet18", 64, {"layer1": "stage1", "layer3": "stage3", "layer4": "stage4", "avgpool": "pooled"}),
+    ("mobilenet_v2", 64, {"features.3": "c3", "features.13": "c13", "features.18": "last"}),
+]
+
+
+def write_features():
+    from torchvision.models.feature_extraction import create_feature_extractor
+    cases = []
+    for name, size, nodes in FEATURE_CASES:
+        torch.manual_seed(0)
+        m = getattr(tvm, name)().eval()
+        formula_fill(m)
+        n = 2 * 3 * size * size
+        x = torch.sin(0.1 * torch.arange(n, dtype=torch.float64)).float().reshape(2, 3, size, size)
+        with torch.no_grad():
+            out = create_feature_extractor(m, return_nodes=nodes)(x)
+        for node, key in nodes.items():
+            t = out[key].double()
+            cases.append({"model": name, "inputSize": size, "node": node, "name": key, "shape": list(t.shape),
+                          "head": [float(f"{v:.9g}") for v in t.reshape(-1)[:64].tolist()],
+                          "sum": float(t.sum()), "absSum": float(t.abs().sum())})
+    with open(os.path.join(OUT, "features.json"), "w") as f:
+        json.dump({"generator": f"torch {torch.__version__}", "cases": cases}, f, separators=(",", ":"))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    families = sys.argv[1:] or list(FAMILIES)
+    families = sys.argv[1:] or list(FAMILIES) + ["features"]
     for family in families:
+        if family == "features":
+            write_features()
+            continue
         names, logit_cases = FAMILIES["" if family == "base" else family]
         write_family("" if family == "base" else family, names, logit_cases)
     print("wrote", os.path.normpath(OUT))

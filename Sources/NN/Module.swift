@@ -26,8 +26,15 @@ open class Module: @unchecked Sendable {
         trap("\(type(of: self)) does not override forward(_:)")
     }
 
+    /// Called with this module's output after each call while a `FeatureExtractor` watches it.
+    var outputObserver: ((Tensor) -> Void)?
+
     /// Calls `forward(_:)`.
-    public func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        let output = forward(input)
+        outputObserver?(output)
+        return output
+    }
 
     /// A short description such as `Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2))`.
     open var summary: String { String(describing: type(of: self)) }
@@ -141,6 +148,14 @@ open class Module: @unchecked Sendable {
     /// Sets evaluation mode (PyTorch's `eval()`).
     @discardableResult
     public func eval() -> Self { train(false) }
+
+    /// Freezes (`false`) or unfreezes (`true`) every parameter of this module and its descendants
+    /// (PyTorch's `requires_grad_`).
+    @discardableResult
+    public func setRequiresGrad(_ on: Bool) -> Self {
+        for p in parameters() { p.requiresGrad = on }
+        return self
+    }
 
     /// Clears every parameter's gradient.
     public func zeroGrad() { for p in parameters() { p.zeroGrad() } }

@@ -1,7 +1,10 @@
 // Fine-tuning: pretrained weights into a model built for another number of classes. The classifier
-// head (the parameters of the model's last `Linear`: resnet `fc.*`, vgg/alexnet `classifier.6.*`,
-// small_cnn `9.*`) keeps its fresh initialisation when its shapes differ from the pretrained ones;
-// every other key must be present with its shape, or loading fails naming the first bad key.
+// head (the model's `ClassifierHeads.classifierHeadPaths` when it declares them, as models with
+// auxiliary heads do; otherwise its last `Linear` or, for a head that is a convolution such as
+// squeezenet's, its last `Conv2d`: resnet `fc.*`, vgg/alexnet `classifier.6.*`, small_cnn `9.*`)
+// keeps its fresh initialisation when its shapes differ from the pretrained ones; every other key
+// must be present with its shape, or loading fails naming the first bad key. `freezeBackbone`
+// freezes every parameter outside the head, for training the head alone.
 
 import Checkpoints
 import Models
@@ -24,10 +27,28 @@ public struct FineTuneReport: Sendable, Equatable, CustomStringConvertible {
 
 /// Loading pretrained weights for fine-tuning.
 public enum FineTuning {
-    /// The state-dict keys of `model`'s classifier head: the parameters of its last `Linear`.
+    /// The state-dict keys of `model`'s classifier head: the parameters of the modules its
+    /// `ClassifierHeads.classifierHeadPaths` name, or else of its last `Linear` or `Conv2d` (the
+    /// later of the two in registration order, which is the order of the forward pass in every
+    /// builder here).
     public static func classifierHeadKeys(of model: Module) -> [String] {
-        guard let (path, head) = model.namedModules().last(where: { $0.module is Linear }) else { return [] }
+        let modules = model.namedModules()
+        if let declared = model as? ClassifierHeads {
+            let paths = Set(declared.classifierHeadPaths)
+            return modules.filter { paths.contains($0.name) }.flatMap { $0.module.namedParameters(prefix: $0.name).map(\.name) }
+        }
+        guard let (path, head) = modules.last(where: { $0.module is Linear || $0.module is Conv2d }) else { return [] }
         return head.namedParameters(prefix: path).map(\.name)
+    }
+
+    /// Freezes every parameter of `model` outside its classifier head (`classifierHeadKeys`), so
+    /// training updates the head alone; returns the keys left trainable. BatchNorm layers keep
+    /// updating their running statistics in training mode, as in PyTorch with `requires_grad_(False)`.
+    @discardableResult
+    public static func freezeBackbone(of model: Module) -> [String] {
+        let head = Set(classifierHeadKeys(of: model))
+        for (name, p) in model.namedParameters() { p.requiresGrad = head.contains(name) }
+        return model.namedParameters().map(\.name).filter(head.contains)
     }
 
     /// Loads `weights` into `model`, skipping the classifier head's keys whose shapes differ

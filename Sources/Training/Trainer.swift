@@ -103,6 +103,11 @@ public final class Trainer {
         self.spec = spec
         self.config = config
         self.checkpointPath = checkpointPath
+        if config.freezeBackbone {
+            guard !FineTuning.freezeBackbone(of: model).isEmpty else {
+                throw TrainingError.invalidConfig("freeze backbone: \(model.summary) has no classifier head (no Linear or Conv2d) to train")
+            }
+        }
         optimizer = config.makeOptimizer(model.parameters())
     }
 

@@ -6,6 +6,7 @@ extension TrainingConfig: Codable {
         case epochs, batchSize = "batch_size", lr, optimizer, momentum, nesterov, weightDecay = "weight_decay"
         case betas, scheduler, stepSize = "step_size", gamma, milestones, minLR = "min_lr", pctStart = "pct_start"
         case warmupEpochs = "warmup_epochs", warmupDecay = "warmup_decay", labelSmoothing = "label_smoothing", seed
+        case freezeBackbone = "freeze_backbone"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -23,7 +24,8 @@ extension TrainingConfig: Codable {
                   milestones: try value(.milestones, d.milestones), minLR: try value(.minLR, d.minLR),
                   pctStart: try value(.pctStart, d.pctStart), warmupEpochs: try value(.warmupEpochs, d.warmupEpochs),
                   warmupDecay: try value(.warmupDecay, d.warmupDecay),
-                  labelSmoothing: try value(.labelSmoothing, d.labelSmoothing), seed: try value(.seed, d.seed))
+                  labelSmoothing: try value(.labelSmoothing, d.labelSmoothing), seed: try value(.seed, d.seed),
+                  freezeBackbone: try value(.freezeBackbone, d.freezeBackbone))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -46,5 +48,6 @@ extension TrainingConfig: Codable {
         try c.encode(warmupDecay, forKey: .warmupDecay)
         try c.encode(labelSmoothing, forKey: .labelSmoothing)
         try c.encode(seed, forKey: .seed)
+        if freezeBackbone { try c.encode(freezeBackbone, forKey: .freezeBackbone) }
     }
 }

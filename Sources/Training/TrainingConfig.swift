@@ -67,18 +67,22 @@ public struct TrainingConfig: Sendable, Equatable {
     public var labelSmoothing: Double
     /// Seed of the run: model initialisation (`Trainer.makeModel`), dropout and the data order.
     public var seed: UInt64
+    /// Train only the classifier head (`FineTuning.freezeBackbone`); the rest keeps its weights.
+    public var freezeBackbone: Bool
 
     /// A configuration; every argument has the reference recipe's default.
     public init(epochs: Int = 10, batchSize: Int = 32, lr: Double? = nil, optimizer: OptimizerKind = .sgd,
                 momentum: Double = 0.9, nesterov: Bool = false, weightDecay: Double? = nil,
                 betas: [Double] = [0.9, 0.999], scheduler: SchedulerKind = .step, stepSize: Int = 30,
                 gamma: Double = 0.1, milestones: [Int] = [], minLR: Double = 0, pctStart: Double = 0.3,
-                warmupEpochs: Int = 0, warmupDecay: Double = 0.01, labelSmoothing: Double = 0, seed: UInt64 = 0) {
+                warmupEpochs: Int = 0, warmupDecay: Double = 0.01, labelSmoothing: Double = 0, seed: UInt64 = 0,
+                freezeBackbone: Bool = false) {
         self.epochs = epochs; self.batchSize = batchSize; self.lr = lr; self.optimizer = optimizer
         self.momentum = momentum; self.nesterov = nesterov; self.weightDecay = weightDecay; self.betas = betas
         self.scheduler = scheduler; self.stepSize = stepSize; self.gamma = gamma; self.milestones = milestones
         self.minLR = minLR; self.pctStart = pctStart; self.warmupEpochs = warmupEpochs
         self.warmupDecay = warmupDecay; self.labelSmoothing = labelSmoothing; self.seed = seed
+        self.freezeBackbone = freezeBackbone
     }
 
     /// The learning rate used: `lr`, or 0.1 for SGD (torchvision's reference) and 1e-3 for

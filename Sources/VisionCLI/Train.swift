@@ -18,7 +18,9 @@ struct Train: ParsableCommand {
 
             Model: --model names an architecture (`vision zoo list`, plus small_cnn for 28×28 inputs); \
             --pretrained loads a zoo name or a .pth/.safetensors file first, replacing the classifier \
-            head when the class count differs (fine-tuning).
+            head when the class count differs (fine-tuning); --freeze-backbone then trains the head \
+            alone (every other parameter keeps its pretrained value; BatchNorm statistics still update, \
+            as in PyTorch with requires_grad_(False)).
 
             Preprocessing: training images get --augment (none: resize+centre crop; basic: \
             RandomResizedCrop + horizontal flip, torchvision's reference recipe; trivialaugment: basic \
@@ -69,6 +71,8 @@ struct Train: ParsableCommand {
     var model: String?
     @Option(help: "Start from these weights: a zoo name or a .pth/.safetensors file (the head is replaced if the class count differs).")
     var pretrained: String?
+    @Flag(help: "Train only the classifier head (the last Linear, or conv for squeezenet, plus auxiliary heads); usually with --pretrained.")
+    var freezeBackbone = false
     @Option(help: "Input channels: 3 (RGB) or 1 (grayscale). Default: 1 for fashion-mnist/mnist, else 3.") var channels: Int?
     @Option(help: "Side of the square images the model sees (default: 28 for fashion-mnist/mnist, 32 for cifar10, else 224).")
     var imageSize: Int?
@@ -208,7 +212,8 @@ struct Train: ParsableCommand {
             epochs: epochs ?? 10, batchSize: batchSize ?? 32, lr: lr, optimizer: OptimizerKind(rawValue: optimizer ?? "sgd")!,
             momentum: momentum ?? d.momentum, weightDecay: weightDecay, scheduler: SchedulerKind(rawValue: scheduler ?? "cosine")!,
             stepSize: stepSize ?? d.stepSize, gamma: gamma ?? d.gamma, milestones: try milestones.map(parseMilestones) ?? [],
-            warmupEpochs: warmupEpochs ?? 0, labelSmoothing: labelSmoothing ?? 0, seed: seed ?? 0)
+            warmupEpochs: warmupEpochs ?? 0, labelSmoothing: labelSmoothing ?? 0, seed: seed ?? 0,
+            freezeBackbone: freezeBackbone)
         try config.validate()
         return config
     }

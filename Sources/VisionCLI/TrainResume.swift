@@ -43,6 +43,10 @@ extension Train {
              recorded.milestones.map(String.init).joined(separator: ","), optimisation),
             ("--warmup-epochs", warmupEpochs.map(String.init), String(recorded.warmupEpochs), optimisation),
         ]
+        if freezeBackbone && !recorded.freezeBackbone {
+            throw CLIError("--freeze-backbone cannot change when resuming: the run in \(path) trains every parameter "
+                + "(\(optimisation)); drop --freeze-backbone, or start a new run from these weights with --pretrained \(path)")
+        }
         for check in checks {
             guard let given = check.given, given != check.recorded else { continue }
             throw CLIError("\(check.option) \(given) cannot change when resuming: the run in \(path) has \(check.recorded) "

@@ -187,6 +187,8 @@ import TestSupport
                               "resume with \(option)")
         }
         try expectFailure(resume + ["--epochs", "3", "--pretrained", out], mentions: ["--pretrained and --resume"], "resume with --pretrained")
+        try expectFailure(resume + ["--epochs", "3", "--freeze-backbone"], mentions: ["--freeze-backbone cannot change when resuming", out],
+                          "resume with --freeze-backbone")
 
         // The values the run already has are accepted, and raising --epochs is applied and reported.
         let extended = try VisionProcess.run(resume + ["--epochs", "2", "--lr", "0.05", "--batch-size", "16", "--label-smoothing", "0.1"],
