@@ -45,6 +45,11 @@ import TestSupport
         Case(n: 1, cin: 6, h: 9, w: 7, cout: 6, kh: 7, kw: 7, stride: 1, pad: 3, groups: 6, bias: false),
         Case(n: 2, cin: 4, h: 19, w: 40, cout: 4, kh: 3, kw: 3, stride: 1, pad: 2, dilation: 2, groups: 4, bias: true),
         Case(n: 1, cin: 5, h: 20, w: 50, cout: 15, kh: 3, kw: 3, stride: 3, pad: 1, groups: 5, bias: true),
+        // Stride 2 on even maps (MobileNet's 3×3/2 and EfficientNet's 5×5/2): the last window reads
+        // rows below the last output's origin, whose input gradient the spread dY must still carry.
+        Case(n: 2, cin: 12, h: 8, w: 6, cout: 12, kh: 3, kw: 3, stride: 2, pad: 1, groups: 12, bias: false),
+        Case(n: 1, cin: 9, h: 4, w: 10, cout: 9, kh: 5, kw: 5, stride: 2, pad: 2, groups: 9, bias: true),
+        Case(n: 8, cin: 24, h: 2, w: 2, cout: 24, kh: 3, kw: 3, stride: 1, pad: 1, groups: 24, bias: false),
         // 1 × 1 outputs with every tap live: im2col's 1-float runs (its 8-float stores must not
         // pass the end of a chunk's rows; they did, under AddressSanitizer).
         Case(n: 2, cin: 5, h: 3, w: 3, cout: 7, kh: 3, kw: 3, stride: 1, pad: 0, bias: true),
@@ -102,7 +107,7 @@ import TestSupport
     /// convs with the gather-and-transpose kernel; the rest takes the default backward rule.
     /// `direct` forced computes the input gradient of stride-1 convs as the direct kernel's
     /// forward conv of dy (flipped, transposed weights) and falls back elsewhere.
-    static let backwardAlgorithms: [ConvAlgorithm] = [.im2col, .tiled, .batched, .implicitGemm, .direct]
+    static let backwardAlgorithms: [ConvAlgorithm] = [.im2col, .tiled, .batched, .implicitGemm, .direct, .depthwise]
 
     @Test(arguments: isas, backwardAlgorithms)
     func backwardMatchesDirectGradients(_ isa: KernelISA, _ algorithm: ConvAlgorithm) throws {

@@ -62,9 +62,13 @@ extension DepthwiseConvolution {
         withExtendedLifetime(scratch) {}
     }
 
-    /// dx of a depthwise conv: dY spread by the stride (zeros between its rows and columns) and
-    /// convolved, depthwise and at stride 1, with the reversed taps and padding d·(k − 1) − p. That
-    /// gives the input rows the forward read; rows the forward's stride left unread get 0.
+    /// dx of a depthwise conv: dY spread by the stride (zeros between its rows and columns, and
+    /// after its last ones) and convolved, depthwise and at stride 1, with the reversed taps and
+    /// padding p' = d·(k − 1) − p. The spread plane has H + 2p − d·(k − 1) rows (and likewise
+    /// columns), so the transposed conv gives exactly the H input rows: when the forward's stride
+    /// does not divide H + 2p − d·(k − 1) − 1, its last window still reads real rows below the last
+    /// output's origin (H = 4, k = 3, s = 2, p = 1: output 1 reads rows 1–3) and the zero rows after
+    /// the spread dY carry those rows' gradient; rows no window read get 0.
     static func inputGradient(_ w: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                               _ g: Conv2dGeometry) {
         let (c, kh, kw, taps) = (g.inChannels, g.kernelH, g.kernelW, g.kernelH &* g.kernelW)
@@ -72,14 +76,15 @@ extension DepthwiseConvolution {
         for ch in 0..<c {
             for t in 0..<taps { flipped.base[ch &* taps &+ t] = w[ch &* taps &+ taps &- 1 &- t] }
         }
-        let (hs, ws) = ((g.outH &- 1) &* g.strideH &+ 1, (g.outW &- 1) &* g.strideW &+ 1)
+        let (padH, padW) = (g.dilationH &* (kh &- 1) &- g.padH, g.dilationW &* (kw &- 1) &- g.padW)
+        let (hs, ws) = (g.height &+ 2 &* g.padH &- g.dilationH &* (kh &- 1), g.width &+ 2 &* g.padW &- g.dilationW &* (kw &- 1))
         let transposed = Conv2dGeometry(batch: g.batch, inChannels: c, height: hs, width: ws, outChannels: c, kernelH: kh,
-                                        kernelW: kw, strideH: 1, strideW: 1,
-                                        padH: g.dilationH &* (kh &- 1) &- g.padH, padW: g.dilationW &* (kw &- 1) &- g.padW,
+                                        kernelW: kw, strideH: 1, strideW: 1, padH: padH, padW: padW,
                                         dilationH: g.dilationH, dilationW: g.dilationW, groups: c)
+        precondition(transposed.outH == g.height && transposed.outW == g.width, "depthwise input gradient geometry")
         let planes = g.batch &* c
         var spread: TensorStorage?
-        if g.strideH > 1 || g.strideW > 1 {
+        if hs != g.outH || ws != g.outW {
             let s = TensorStorage(uninitializedCount: planes &* hs &* ws)
             s.base.initialize(repeating: 0, count: s.count)
             for p in 0..<planes {
@@ -91,21 +96,7 @@ extension DepthwiseConvolution {
             spread = s
         }
         let source = spread.map { UnsafePointer($0.base) } ?? dy
-        let (oh, ow) = (transposed.outH, transposed.outW)
-        if oh == g.height && ow == g.width {
-            forward(source, flipped.base, bias: nil, residual: nil, activation: .none, dx, transposed)
-        } else {
-            // The last rows or columns the forward's stride never reached: their gradient is 0.
-            let part = TensorStorage(uninitializedCount: planes &* oh &* ow)
-            forward(source, flipped.base, bias: nil, residual: nil, activation: .none, part.base, transposed)
-            dx.initialize(repeating: 0, count: planes &* g.height &* g.width)
-            for p in 0..<planes {
-                for r in 0..<oh {
-                    (dx + (p &* g.height &+ r) &* g.width).update(from: part.base + (p &* oh &+ r) &* ow, count: ow)
-                }
-            }
-            withExtendedLifetime(part) {}
-        }
+        forward(source, flipped.base, bias: nil, residual: nil, activation: .none, dx, transposed)
         withExtendedLifetime((flipped, spread)) {}
     }
 
