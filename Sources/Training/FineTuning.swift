@@ -1,7 +1,9 @@
 // Fine-tuning: pretrained weights into a model built for another number of classes. The classifier
 // head (the parameters of the model's last `Linear`: resnet `fc.*`, vgg/alexnet `classifier.6.*`,
-// small_cnn `9.*`) keeps its fresh initialisation when its shapes differ from the pretrained ones;
-// every other key must be present with its shape, or loading fails naming the first bad key.
+// small_cnn `9.*`; or the layers a `ClassifierHeads` model names: googlenet's `aux1.fc2`, `aux2.fc2`
+// and `fc`, squeezenet's `classifier.1`) keeps its fresh initialisation when its shapes differ from
+// the pretrained ones; every other key must be present with its shape, or loading fails naming the
+// first bad key.
 
 import Checkpoints
 import Models
@@ -24,19 +26,26 @@ public struct FineTuneReport: Sendable, Equatable, CustomStringConvertible {
 
 /// Loading pretrained weights for fine-tuning.
 public enum FineTuning {
-    /// The state-dict keys of `model`'s classifier head: the parameters of its last `Linear`.
+    /// The state-dict keys of `model`'s classifier heads: the parameters of the layers its
+    /// `ClassifierHeads` conformance names (auxiliary heads, SqueezeNet's conv), else of its last `Linear`.
     public static func classifierHeadKeys(of model: Module) -> [String] {
-        guard let (path, head) = model.namedModules().last(where: { $0.module is Linear }) else { return [] }
+        let modules = model.namedModules()
+        if let heads = (model as? any ClassifierHeads)?.classifierHeadPaths {
+            return modules.filter { heads.contains($0.name) }.flatMap { $0.module.namedParameters(prefix: $0.name).map(\.name) }
+        }
+        guard let (path, head) = modules.last(where: { $0.module is Linear }) else { return [] }
         return head.namedParameters(prefix: path).map(\.name)
     }
 
-    /// Loads `weights` into `model`, skipping the classifier head's keys whose shapes differ
-    /// (they keep the model's fresh initialisation and are listed in the report).
+    /// Loads `weights` into `model` (after the key upgrade torchvision applies to the model's
+    /// published weights, `upgradingLegacyCheckpointKeys`), skipping the classifier heads' keys whose
+    /// shapes differ (they keep the model's fresh initialisation and are listed in the report).
     /// - Parameter path: names the weights in errors.
     /// - Throws: `TrainingError.checkpointMismatch` for a missing key, an unexpected key or a shape
     ///   mismatch outside the head.
     @discardableResult
     public static func loadPretrained(_ weights: StateDict, into model: Module, path: String = "<pretrained weights>") throws -> FineTuneReport {
+        let weights = model.upgradingLegacyCheckpointKeys(weights)
         let head = Set(classifierHeadKeys(of: model))
         let expected = model.stateDict()
         var kept = StateDict()
