@@ -31,6 +31,11 @@ FAMILIES = {
           "vgg16_bn", "vgg19_bn", "alexnet", "mobilenet_v2"],
          [("resnet18", 64), ("resnet50", 64), ("resnext50_32x4d", 64), ("wide_resnet50_2", 48),
           ("vgg11_bn", 32), ("alexnet", 64), ("mobilenet_v2", 64)]),
+    "classic": (["squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169", "densenet201",
+                 "googlenet", "inception_v3", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5",
+                 "shufflenet_v2_x2_0"],
+                [("squeezenet1_1", 64), ("densenet121", 48), ("googlenet", 64), ("inception_v3", 75),
+                 ("shufflenet_v2_x1_0", 64)]),
 }
 
 

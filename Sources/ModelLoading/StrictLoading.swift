@@ -5,9 +5,12 @@ import Checkpoints
 import Models
 import NN
 
-/// The output count of a classifier state dict: the rows of its last 2-D weight (nil if none).
+/// The output count of a classifier state dict: the rows of its last 2-D weight, or of its last
+/// weight when that is a 1×1 conv's (SqueezeNet's convolutional classifier); nil if none.
 public func inferredClassCount(_ stateDict: StateDict) -> Int? {
-    stateDict.entries.last { $0.name.hasSuffix(".weight") && $0.tensor.shape.count == 2 }?.tensor.shape[0]
+    let weights = stateDict.entries.filter { $0.name.hasSuffix(".weight") && $0.tensor.shape.count >= 2 }
+    if let last = weights.last?.tensor.shape, last.count == 4, last[2] == 1, last[3] == 1 { return last[0] }
+    return weights.last { $0.tensor.shape.count == 2 }?.tensor.shape[0]
 }
 
 /// Builds `architecture` and loads `stateDict` into it strictly (see `loadStrictly`).
@@ -19,12 +22,14 @@ public func buildAndLoad(_ architecture: String, numClasses: Int, inputChannels:
     return module
 }
 
-/// Loads `stateDict` into `module` strictly: every key present, none extra, every shape equal.
+/// Loads `stateDict` into `module` strictly: every key present, none extra, every shape equal,
+/// after the key upgrade torchvision applies to the model's published weights
+/// (`upgradingLegacyCheckpointKeys`: DenseNet's pre-0.4 names).
 /// - Throws: `ModelLoadingError` naming `path`, the architecture, the first bad key and shapes,
 ///   followed by the full report of missing, unexpected and mismatched keys.
 public func loadStrictly(_ module: Module, architecture: String, numClasses: Int, stateDict: StateDict, path: String) throws {
     do {
-        try module.loadStateDict(stateDict, strict: true)
+        try module.loadStateDict(module.upgradingLegacyCheckpointKeys(stateDict), strict: true)
     } catch let error as StateDictError {
         let r = error.report
         let first: String

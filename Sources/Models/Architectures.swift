@@ -27,6 +27,18 @@ public enum Architectures {
         "vgg19_bn": { VGG(depth: 19, batchNorm: true, numClasses: $0) },
         "alexnet": { AlexNet(numClasses: $0) },
         "mobilenet_v2": { MobileNetV2(numClasses: $0) },
+        "squeezenet1_0": { SqueezeNet(version: .v1_0, numClasses: $0) },
+        "squeezenet1_1": { SqueezeNet(version: .v1_1, numClasses: $0) },
+        "densenet121": { DenseNet(growthRate: 32, blockConfig: [6, 12, 24, 16], numInitFeatures: 64, numClasses: $0) },
+        "densenet161": { DenseNet(growthRate: 48, blockConfig: [6, 12, 36, 24], numInitFeatures: 96, numClasses: $0) },
+        "densenet169": { DenseNet(growthRate: 32, blockConfig: [6, 12, 32, 32], numInitFeatures: 64, numClasses: $0) },
+        "densenet201": { DenseNet(growthRate: 32, blockConfig: [6, 12, 48, 32], numInitFeatures: 64, numClasses: $0) },
+        "googlenet": { GoogLeNet(numClasses: $0) },
+        "inception_v3": { InceptionV3(numClasses: $0) },
+        "shufflenet_v2_x0_5": { ShuffleNetV2(width: "0.5", numClasses: $0) },
+        "shufflenet_v2_x1_0": { ShuffleNetV2(width: "1.0", numClasses: $0) },
+        "shufflenet_v2_x1_5": { ShuffleNetV2(width: "1.5", numClasses: $0) },
+        "shufflenet_v2_x2_0": { ShuffleNetV2(width: "2.0", numClasses: $0) },
     ]
 
     /// Builders that also take the number of input channels (numClasses, inputChannels).

@@ -21,3 +21,18 @@ extension Module {
         return out
     }
 }
+
+/// A model whose published checkpoints use older state-dict keys than its modules (torchvision's
+/// DenseNet weights), with the upgrade torchvision applies to them before loading.
+public protocol LegacyCheckpointKeys: Module {
+    /// `stateDict` with its legacy keys renamed to this model's (current keys pass unchanged).
+    func upgradingLegacyKeys(_ stateDict: StateDict) -> StateDict
+}
+
+extension Module {
+    /// `stateDict` as this model loads it: upgraded by `LegacyCheckpointKeys` when the model
+    /// declares legacy keys, else unchanged. The model-zoo loaders call it before a strict load.
+    public func upgradingLegacyCheckpointKeys(_ stateDict: StateDict) -> StateDict {
+        (self as? any LegacyCheckpointKeys)?.upgradingLegacyKeys(stateDict) ?? stateDict
+    }
+}

@@ -85,6 +85,53 @@ public enum Init {
         return Tensor.normal(shape, mean: mean, std: std, generator: &generator)
     }
 
+    /// Normal(mean, std) truncated to [a, b] (`trunc_normal_`, torchvision's GoogLeNet and
+    /// Inception v3), drawn as PyTorch draws it: uniforms in [2Φ(α) − 1, 2Φ(β) − 1) (α, β the
+    /// bounds in standard deviations, Φ the normal CDF) through the inverse error function, scaled
+    /// by std·√2, shifted by the mean and clamped to [a, b]. One uniform per element. As in PyTorch,
+    /// a uniform at exactly the lower end (2⁻²⁴ of draws when the bounds are many deviations
+    /// out) gives erf⁻¹(−1) = −∞, clamped to `a`.
+    public static func truncatedNormal<G: TensorRandomSource>(_ shape: [Int], mean: Float = 0, std: Float = 1, a: Float = -2,
+                                                              b: Float = 2, generator: inout G) -> Tensor {
+        func cdf(_ x: Double) -> Double { (1 + Foundation.erf(x / 2.0.squareRoot())) / 2 }
+        let l = cdf((Double(a) - Double(mean)) / Double(std)), u = cdf((Double(b) - Double(mean)) / Double(std))
+        var t = uniform(shape, low: Float(2 * l - 1), high: Float(2 * u - 1), generator: &generator)
+        if skipsRandomDraws { return t }
+        let scale = Double(std) * 2.0.squareRoot()
+        t.withUnsafeMutableBufferPointer { p in
+            for i in p.indices {
+                let v = Float(inverseErf(Double(p[i])) * scale) + mean
+                p[i] = Swift.min(Swift.max(v, a), b)
+            }
+        }
+        return t
+    }
+
+    /// erf⁻¹(y) for y in [−1, 1] (±∞ at ±1): Giles' single-precision approximation refined by two
+    /// Newton steps on erf, accurate to Double rounding.
+    static func inverseErf(_ y: Double) -> Double {
+        if y <= -1 { return -.infinity }
+        if y >= 1 { return .infinity }
+        var w = -Foundation.log((1 - y) * (1 + y)), x: Double
+        if w < 5 {
+            w -= 2.5
+            x = 2.81022636e-08
+            for c in [3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503, -0.00417768164,
+                      0.246640727, 1.50140941] { x = c + x * w }
+        } else {
+            w = w.squareRoot() - 3
+            x = -0.000200214257
+            for c in [0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+                      1.00167406, 2.83297682] { x = c + x * w }
+        }
+        x *= y
+        for _ in 0..<2 {
+            let e = Foundation.erf(x) - y
+            x -= e / (2 / Double.pi.squareRoot() * Foundation.exp(-x * x))
+        }
+        return x
+    }
+
     /// PyTorch's default for Conv and Linear (`reset_parameters`): weight kaiming_uniform(a=√5) —
     /// bound 1/√fan_in — then bias uniform in ±1/√fan_in, in that order.
     public static func defaultLayer<G: TensorRandomSource>(weightShape: [Int], bias: Bool, generator: inout G) -> (Tensor, Tensor?) {

@@ -51,13 +51,15 @@ public enum FineTuning {
         return model.namedParameters().map(\.name).filter(head.contains)
     }
 
-    /// Loads `weights` into `model`, skipping the classifier head's keys whose shapes differ
-    /// (they keep the model's fresh initialisation and are listed in the report).
+    /// Loads `weights` into `model` (after the key upgrade torchvision applies to the model's
+    /// published weights, `upgradingLegacyCheckpointKeys`), skipping the classifier heads' keys whose
+    /// shapes differ (they keep the model's fresh initialisation and are listed in the report).
     /// - Parameter path: names the weights in errors.
     /// - Throws: `TrainingError.checkpointMismatch` for a missing key, an unexpected key or a shape
     ///   mismatch outside the head.
     @discardableResult
     public static func loadPretrained(_ weights: StateDict, into model: Module, path: String = "<pretrained weights>") throws -> FineTuneReport {
+        let weights = model.upgradingLegacyCheckpointKeys(weights)
         let head = Set(classifierHeadKeys(of: model))
         let expected = model.stateDict()
         var kept = StateDict()
