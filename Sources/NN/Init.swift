@@ -85,6 +85,47 @@ public enum Init {
         return Tensor.normal(shape, mean: mean, std: std, generator: &generator)
     }
 
+    /// Normal(mean, std) truncated to [a, b] (`trunc_normal_`; the bounds are absolute values, ±2 by
+    /// default, not multiples of std), drawn as torch 2.15's does (older releases inverted the CDF
+    /// of a uniform draw instead; the distribution is the same). When [a, b] holds more than 30%
+    /// of the mass, a normal draw of the whole tensor, then whole-tensor redraws that replace the
+    /// values outside [a, b] until none is left; otherwise uniform proposals on [a, b] accepted
+    /// against the density, again in whole-tensor rounds. ConvNeXt uses std 0.02 (nothing is redrawn).
+    public static func truncatedNormal<G: TensorRandomSource>(_ shape: [Int], mean: Float = 0, std: Float = 1, a: Float = -2,
+                                                              b: Float = 2, generator: inout G) -> Tensor {
+        if skipsRandomDraws { return Tensor(uninitializedShape: shape) }
+        trapUnless(std > 0 && a < b, "trunc_normal_: needs std > 0 and a < b, got std \(std), [\(a), \(b)]")
+        func cdf(_ x: Double) -> Double { (1 + erf(x / 2.0.squareRoot())) / 2 }
+        let mass = cdf((Double(b) - Double(mean)) / Double(std)) - cdf((Double(a) - Double(mean)) / Double(std))
+        if mass > 0.3 {
+            var values = Tensor.normal(shape, mean: mean, std: std, generator: &generator).scalars
+            while values.contains(where: { $0 < a || $0 > b }) {
+                let redraw = Tensor.normal(shape, mean: mean, std: std, generator: &generator).scalars
+                for i in values.indices where values[i] < a || values[i] > b { values[i] = redraw[i] }
+            }
+            return Tensor(shape: shape, data: values)
+        }
+        // Rejection sampling: accept a proposal x when log(u) ≤ log pdf(x) − log pdf(mode), in
+        // Float as PyTorch's in-place tensor ops compute it.
+        let mode = Swift.max(Double(a), Swift.min(Double(mean), Double(b)))
+        let logPeak = Float(-0.5 * ((mode - Double(mean)) / Double(std)) * ((mode - Double(mean)) / Double(std)))
+        func logDensity(_ x: Float) -> Float {
+            let z = (x - mean) / std
+            return -0.5 * (z * z) - logPeak
+        }
+        var values = Tensor.uniform(shape, low: a, high: b, generator: &generator).scalars
+        var pending = zip(values, Tensor.uniform(shape, generator: &generator).scalars).map { Foundation.log($1) > logDensity($0) }
+        while pending.contains(true) {
+            let proposals = Tensor.uniform(shape, low: a, high: b, generator: &generator).scalars
+            let u = Tensor.uniform(shape, generator: &generator).scalars
+            for i in values.indices where pending[i] {
+                values[i] = proposals[i]
+                pending[i] = Foundation.log(u[i]) > logDensity(proposals[i])
+            }
+        }
+        return Tensor(shape: shape, data: values)
+    }
+
     /// PyTorch's default for Conv and Linear (`reset_parameters`): weight kaiming_uniform(a=√5) —
     /// bound 1/√fan_in — then bias uniform in ±1/√fan_in, in that order.
     public static func defaultLayer<G: TensorRandomSource>(weightShape: [Int], bias: Bool, generator: inout G) -> (Tensor, Tensor?) {
