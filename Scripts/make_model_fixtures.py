@@ -31,7 +31,27 @@ FAMILIES = {
           "vgg16_bn", "vgg19_bn", "alexnet", "mobilenet_v2"],
          [("resnet18", 64), ("resnet50", 64), ("resnext50_32x4d", 64), ("wide_resnet50_2", 48),
           ("vgg11_bn", 32), ("alexnet", 64), ("mobilenet_v2", 64)]),
+    "regnext": (["regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "regnet_x_16gf",
+                 "regnet_x_32gf", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
+                 "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf"],
+                [("regnet_x_400mf", 64), ("regnet_y_400mf", 64), ("regnet_y_1_6gf", 32)]),
 }
+
+
+def _block_params_on_cpu():
+    """RegNet's BlockParams.from_init_params computes its widths with tensor ops whose values it
+    reads (.tolist()); under the meta device used for the key/shape lists those have no data, so
+    the computation runs on the CPU while the model itself stays on meta."""
+    from torchvision.models import regnet
+    from_init_params = regnet.BlockParams.from_init_params.__func__
+
+    def on_cpu(cls, *args, **kwargs):
+        with torch.device("cpu"):
+            return from_init_params(cls, *args, **kwargs)
+    regnet.BlockParams.from_init_params = classmethod(on_cpu)
+
+
+_block_params_on_cpu()
 
 
 def formula_fill(model):

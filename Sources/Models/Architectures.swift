@@ -27,6 +27,21 @@ public enum Architectures {
         "vgg19_bn": { VGG(depth: 19, batchNorm: true, numClasses: $0) },
         "alexnet": { AlexNet(numClasses: $0) },
         "mobilenet_v2": { MobileNetV2(numClasses: $0) },
+        "regnet_y_400mf": { RegNet(blockParams: .init(depth: 16, w0: 48, wa: 27.89, wm: 2.09, groupWidth: 8, seRatio: 0.25), numClasses: $0) },
+        "regnet_y_800mf": { RegNet(blockParams: .init(depth: 14, w0: 56, wa: 38.84, wm: 2.4, groupWidth: 16, seRatio: 0.25), numClasses: $0) },
+        "regnet_y_1_6gf": { RegNet(blockParams: .init(depth: 27, w0: 48, wa: 20.71, wm: 2.65, groupWidth: 24, seRatio: 0.25), numClasses: $0) },
+        "regnet_y_3_2gf": { RegNet(blockParams: .init(depth: 21, w0: 80, wa: 42.63, wm: 2.66, groupWidth: 24, seRatio: 0.25), numClasses: $0) },
+        "regnet_y_8gf": { RegNet(blockParams: .init(depth: 17, w0: 192, wa: 76.82, wm: 2.19, groupWidth: 56, seRatio: 0.25), numClasses: $0) },
+        "regnet_y_16gf": { RegNet(blockParams: .init(depth: 18, w0: 200, wa: 106.23, wm: 2.48, groupWidth: 112, seRatio: 0.25), numClasses: $0) },
+        "regnet_y_32gf": { RegNet(blockParams: .init(depth: 20, w0: 232, wa: 115.89, wm: 2.53, groupWidth: 232, seRatio: 0.25), numClasses: $0) },
+        "regnet_y_128gf": { RegNet(blockParams: .init(depth: 27, w0: 456, wa: 160.83, wm: 2.52, groupWidth: 264, seRatio: 0.25), numClasses: $0) },
+        "regnet_x_400mf": { RegNet(blockParams: .init(depth: 22, w0: 24, wa: 24.48, wm: 2.54, groupWidth: 16), numClasses: $0) },
+        "regnet_x_800mf": { RegNet(blockParams: .init(depth: 16, w0: 56, wa: 35.73, wm: 2.28, groupWidth: 16), numClasses: $0) },
+        "regnet_x_1_6gf": { RegNet(blockParams: .init(depth: 18, w0: 80, wa: 34.01, wm: 2.25, groupWidth: 24), numClasses: $0) },
+        "regnet_x_3_2gf": { RegNet(blockParams: .init(depth: 25, w0: 88, wa: 26.31, wm: 2.25, groupWidth: 48), numClasses: $0) },
+        "regnet_x_8gf": { RegNet(blockParams: .init(depth: 23, w0: 80, wa: 49.56, wm: 2.88, groupWidth: 120), numClasses: $0) },
+        "regnet_x_16gf": { RegNet(blockParams: .init(depth: 22, w0: 216, wa: 55.59, wm: 2.1, groupWidth: 128), numClasses: $0) },
+        "regnet_x_32gf": { RegNet(blockParams: .init(depth: 23, w0: 320, wa: 69.86, wm: 2.0, groupWidth: 168), numClasses: $0) },
     ]
 
     /// Builders that also take the number of input channels (numClasses, inputChannels).
