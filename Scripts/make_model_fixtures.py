@@ -33,8 +33,9 @@ FAMILIES = {
           ("vgg11_bn", 32), ("alexnet", 64), ("mobilenet_v2", 64)]),
     "regnext": (["regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "regnet_x_16gf",
                  "regnet_x_32gf", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
-                 "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf"],
-                [("regnet_x_400mf", 64), ("regnet_y_400mf", 64), ("regnet_y_1_6gf", 32)]),
+                 "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "convnext_tiny", "convnext_small", "convnext_base",
+                 "convnext_large"],
+                [("regnet_x_400mf", 64), ("regnet_y_400mf", 64), ("regnet_y_1_6gf", 32), ("convnext_tiny", 32)]),
 }
 
 

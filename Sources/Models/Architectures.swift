@@ -42,6 +42,14 @@ public enum Architectures {
         "regnet_x_8gf": { RegNet(blockParams: .init(depth: 23, w0: 80, wa: 49.56, wm: 2.88, groupWidth: 120), numClasses: $0) },
         "regnet_x_16gf": { RegNet(blockParams: .init(depth: 22, w0: 216, wa: 55.59, wm: 2.1, groupWidth: 128), numClasses: $0) },
         "regnet_x_32gf": { RegNet(blockParams: .init(depth: 23, w0: 320, wa: 69.86, wm: 2.0, groupWidth: 168), numClasses: $0) },
+        "convnext_tiny": { ConvNeXt(blockSetting: [.init(96, 192, 3), .init(192, 384, 3), .init(384, 768, 9), .init(768, nil, 3)],
+                             stochasticDepthProb: 0.1, numClasses: $0) },
+        "convnext_small": { ConvNeXt(blockSetting: [.init(96, 192, 3), .init(192, 384, 3), .init(384, 768, 27), .init(768, nil, 3)],
+                             stochasticDepthProb: 0.4, numClasses: $0) },
+        "convnext_base": { ConvNeXt(blockSetting: [.init(128, 256, 3), .init(256, 512, 3), .init(512, 1024, 27), .init(1024, nil, 3)],
+                             stochasticDepthProb: 0.5, numClasses: $0) },
+        "convnext_large": { ConvNeXt(blockSetting: [.init(192, 384, 3), .init(384, 768, 3), .init(768, 1536, 27), .init(1536, nil, 3)],
+                             stochasticDepthProb: 0.5, numClasses: $0) },
     ]
 
     /// Builders that also take the number of input channels (numClasses, inputChannels).

@@ -1,5 +1,6 @@
-// RegNet beyond the parity fixtures: the stage tables it computes from its design parameters
-// against torchvision's and one SGD step; and the truncated-normal initialiser against torch's draws.
+// RegNet and ConvNeXt beyond the parity fixtures: the stage tables RegNet computes from its design
+// parameters against torchvision's, one SGD step of each family, ConvNeXt's layer scale and
+// stochastic-depth schedule, and the truncated-normal initialiser against torch's draws.
 
 import Foundation
 import Testing
@@ -67,7 +68,7 @@ import Tensors
     /// stochastic depth active): finite gradients everywhere, the parameters move, and evaluation
     /// is deterministic. RegNet gets 64 px: at 32 px its last stage is 1×1, its BNs normalise 2
     /// values per channel and the gradients explode (~1e7 in PyTorch too).
-    @Test(arguments: [("regnet_y_400mf", 64)])
+    @Test(arguments: [("regnet_y_400mf", 64), ("convnext_tiny", 32)])
     func oneSGDStepTrains(_ name: String, size: Int) throws {
         let model = try TorchGenerator.withSeededDefault(0) { try Architectures.build(name, numClasses: 10) }
         var g = RandomGenerator(seed: 3)
@@ -93,6 +94,58 @@ import Tensors
         #expect(a.shape == [2, 10])
         #expect(a.scalars.allSatisfy { $0.isFinite }, "\(name): \(a.scalars)")
         #expect(a.scalars == b.scalars)
+    }
+
+    /// Each ConvNeXt's blocks in order: stochastic depth rate · i / (blocks − 1) (0 at the first
+    /// block, the builder's rate at the last), `layer_scale` [C, 1, 1] filled with 1e-6.
+    @Test(arguments: [("convnext_tiny", 0.1, 18), ("convnext_small", 0.4, 36), ("convnext_base", 0.5, 36), ("convnext_large", 0.5, 36)])
+    func stochasticDepthGrowsLinearlyOverTheBlocks(_ name: String, rate: Double, blocks: Int) throws {
+        let model = try Init.$skipsRandomDraws.withValue(true) { try Architectures.build(name) }
+        let cnBlocks = model.namedModules().compactMap { $0.module as? CNBlock }
+        #expect(cnBlocks.count == blocks)
+        for (i, block) in cnBlocks.enumerated() {
+            #expect(block.stochasticDepth.p == Float(rate * Double(i) / Double(blocks - 1)), "\(name) block \(i)")
+            #expect(block.stochasticDepth.mode == .row)
+            let channels = (block.block[0] as! Conv2d).outChannels
+            #expect(block.layerScale.shape == [channels, 1, 1])
+            #expect(block.layerScale.value.scalars.allSatisfy { $0 == Float(1e-6) })
+        }
+        #expect(cnBlocks.first?.stochasticDepth.p == 0 && cnBlocks.last?.stochasticDepth.p == Float(rate))
+    }
+
+    /// A CNBlock is x + layer_scale · block(x) in evaluation; in training stochastic depth keeps each
+    /// sample's branch (scaled by 1/(1 − p)) or drops it, and p = 1 leaves the input.
+    @Test func cnBlockScalesItsBranchAndDropsWholeSamples() throws {
+        let dim = 8
+        var g = RandomGenerator(seed: 5)
+        let x = Tensor.uniform([64, dim, 5, 5], low: -1, high: 1, generator: &g)
+        let scale = Tensor.uniform([dim, 1, 1], low: 0.5, high: 2, generator: &g)
+        let block = CNBlock(dim, layerScale: 1e-6, stochasticDepthProb: 0.5)
+        #expect(block.stateDict().map(\.name).prefix(2) == ["layer_scale", "block.0.weight"])
+        block.layerScale.value = scale
+        block.eval()
+        let branch = withNoGrad { block.block(x) }
+        #expect(branch.shape == x.shape)
+        let expected = (x + scale * branch).scalars
+        let y = withNoGrad { block(x) }.scalars
+        #expect(zip(y, expected).allSatisfy { Swift.abs($0 - $1) <= 1e-6 })
+
+        block.train()
+        let trained = withNoGrad { block(x) }.scalars
+        let (xs, twice) = (x.scalars, (x + 2 * scale * branch).scalars)
+        let perSample = dim * 25
+        var kept = 0
+        for n in 0..<64 {
+            let range = n * perSample..<(n + 1) * perSample
+            let dropped = range.allSatisfy { trained[$0] == xs[$0] }
+            let keptScaled = range.allSatisfy { Swift.abs(trained[$0] - twice[$0]) <= 1e-5 }
+            #expect(dropped != keptScaled, "sample \(n)")
+            if keptScaled { kept += 1 }
+        }
+        #expect(kept > 16 && kept < 48, "\(kept) of 64 kept at p = 0.5")
+
+        let alwaysDropped = CNBlock(dim, layerScale: 1, stochasticDepthProb: 1)
+        #expect(withNoGrad { alwaysDropped(x) }.scalars == xs)
     }
 
     /// `Init.truncatedNormal` after `torch.manual_seed(0)` against `torch.nn.init.trunc_normal_` on
