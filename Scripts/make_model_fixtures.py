@@ -36,7 +36,28 @@ FAMILIES = {
                  "shufflenet_v2_x2_0"],
                 [("squeezenet1_1", 64), ("densenet121", 48), ("googlenet", 64), ("inception_v3", 75),
                  ("shufflenet_v2_x1_0", 64)]),
+    "regnext": (["regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "regnet_x_16gf",
+                 "regnet_x_32gf", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
+                 "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "convnext_tiny", "convnext_small", "convnext_base",
+                 "convnext_large"],
+                [("regnet_x_400mf", 64), ("regnet_y_400mf", 64), ("regnet_y_1_6gf", 32), ("convnext_tiny", 32)]),
 }
+
+
+def _block_params_on_cpu():
+    """RegNet's BlockParams.from_init_params computes its widths with tensor ops whose values it
+    reads (.tolist()); under the meta device used for the key/shape lists those have no data, so
+    the computation runs on the CPU while the model itself stays on meta."""
+    from torchvision.models import regnet
+    from_init_params = regnet.BlockParams.from_init_params.__func__
+
+    def on_cpu(cls, *args, **kwargs):
+        with torch.device("cpu"):
+            return from_init_params(cls, *args, **kwargs)
+    regnet.BlockParams.from_init_params = classmethod(on_cpu)
+
+
+_block_params_on_cpu()
 
 
 def formula_fill(model):

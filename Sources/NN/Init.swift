@@ -85,51 +85,45 @@ public enum Init {
         return Tensor.normal(shape, mean: mean, std: std, generator: &generator)
     }
 
-    /// Normal(mean, std) truncated to [a, b] (`trunc_normal_`, torchvision's GoogLeNet and
-    /// Inception v3), drawn as PyTorch draws it: uniforms in [2Φ(α) − 1, 2Φ(β) − 1) (α, β the
-    /// bounds in standard deviations, Φ the normal CDF) through the inverse error function, scaled
-    /// by std·√2, shifted by the mean and clamped to [a, b]. One uniform per element. As in PyTorch,
-    /// a uniform at exactly the lower end (2⁻²⁴ of draws when the bounds are many deviations
-    /// out) gives erf⁻¹(−1) = −∞, clamped to `a`.
+    /// Normal(mean, std) truncated to [a, b] (`trunc_normal_`; the bounds are absolute values, ±2 by
+    /// default, not multiples of std), drawn as torch 2.15's does (older releases inverted the CDF
+    /// of a uniform draw instead; the distribution is the same). When [a, b] holds more than 30%
+    /// of the mass, a normal draw of the whole tensor, then whole-tensor redraws that replace the
+    /// values outside [a, b] until none is left; otherwise uniform proposals on [a, b] accepted
+    /// against the density, again in whole-tensor rounds. ConvNeXt uses std 0.02 (nothing is redrawn).
     public static func truncatedNormal<G: TensorRandomSource>(_ shape: [Int], mean: Float = 0, std: Float = 1, a: Float = -2,
                                                               b: Float = 2, generator: inout G) -> Tensor {
-        func cdf(_ x: Double) -> Double { (1 + Foundation.erf(x / 2.0.squareRoot())) / 2 }
-        let l = cdf((Double(a) - Double(mean)) / Double(std)), u = cdf((Double(b) - Double(mean)) / Double(std))
-        var t = uniform(shape, low: Float(2 * l - 1), high: Float(2 * u - 1), generator: &generator)
-        if skipsRandomDraws { return t }
-        let scale = Double(std) * 2.0.squareRoot()
-        t.withUnsafeMutableBufferPointer { p in
-            for i in p.indices {
-                let v = Float(inverseErf(Double(p[i])) * scale) + mean
-                p[i] = Swift.min(Swift.max(v, a), b)
+        if skipsRandomDraws { return Tensor(uninitializedShape: shape) }
+        trapUnless(std > 0 && a < b, "trunc_normal_: needs std > 0 and a < b, got std \(std), [\(a), \(b)]")
+        func cdf(_ x: Double) -> Double { (1 + erf(x / 2.0.squareRoot())) / 2 }
+        let mass = cdf((Double(b) - Double(mean)) / Double(std)) - cdf((Double(a) - Double(mean)) / Double(std))
+        if mass > 0.3 {
+            var values = Tensor.normal(shape, mean: mean, std: std, generator: &generator).scalars
+            while values.contains(where: { $0 < a || $0 > b }) {
+                let redraw = Tensor.normal(shape, mean: mean, std: std, generator: &generator).scalars
+                for i in values.indices where values[i] < a || values[i] > b { values[i] = redraw[i] }
+            }
+            return Tensor(shape: shape, data: values)
+        }
+        // Rejection sampling: accept a proposal x when log(u) ≤ log pdf(x) − log pdf(mode), in
+        // Float as PyTorch's in-place tensor ops compute it.
+        let mode = Swift.max(Double(a), Swift.min(Double(mean), Double(b)))
+        let logPeak = Float(-0.5 * ((mode - Double(mean)) / Double(std)) * ((mode - Double(mean)) / Double(std)))
+        func logDensity(_ x: Float) -> Float {
+            let z = (x - mean) / std
+            return -0.5 * (z * z) - logPeak
+        }
+        var values = Tensor.uniform(shape, low: a, high: b, generator: &generator).scalars
+        var pending = zip(values, Tensor.uniform(shape, generator: &generator).scalars).map { Foundation.log($1) > logDensity($0) }
+        while pending.contains(true) {
+            let proposals = Tensor.uniform(shape, low: a, high: b, generator: &generator).scalars
+            let u = Tensor.uniform(shape, generator: &generator).scalars
+            for i in values.indices where pending[i] {
+                values[i] = proposals[i]
+                pending[i] = Foundation.log(u[i]) > logDensity(proposals[i])
             }
         }
-        return t
-    }
-
-    /// erf⁻¹(y) for y in [−1, 1] (±∞ at ±1): Giles' single-precision approximation refined by two
-    /// Newton steps on erf, accurate to Double rounding.
-    static func inverseErf(_ y: Double) -> Double {
-        if y <= -1 { return -.infinity }
-        if y >= 1 { return .infinity }
-        var w = -Foundation.log((1 - y) * (1 + y)), x: Double
-        if w < 5 {
-            w -= 2.5
-            x = 2.81022636e-08
-            for c in [3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503, -0.00417768164,
-                      0.246640727, 1.50140941] { x = c + x * w }
-        } else {
-            w = w.squareRoot() - 3
-            x = -0.000200214257
-            for c in [0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
-                      1.00167406, 2.83297682] { x = c + x * w }
-        }
-        x *= y
-        for _ in 0..<2 {
-            let e = Foundation.erf(x) - y
-            x -= e / (2 / Double.pi.squareRoot() * Foundation.exp(-x * x))
-        }
-        return x
+        return Tensor(shape: shape, data: values)
     }
 
     /// PyTorch's default for Conv and Linear (`reset_parameters`): weight kaiming_uniform(a=√5) —
