@@ -27,6 +27,8 @@ public enum Architectures {
         "vgg19_bn": { VGG(depth: 19, batchNorm: true, numClasses: $0) },
         "alexnet": { AlexNet(numClasses: $0) },
         "mobilenet_v2": { MobileNetV2(numClasses: $0) },
+        "mobilenet_v3_large": { MobileNetV3(.large, numClasses: $0) },
+        "mobilenet_v3_small": { MobileNetV3(.small, numClasses: $0) },
     ]
 
     /// Builders that also take the number of input channels (numClasses, inputChannels).
