@@ -31,8 +31,8 @@ FAMILIES = {
           "vgg16_bn", "vgg19_bn", "alexnet", "mobilenet_v2"],
          [("resnet18", 64), ("resnet50", 64), ("resnext50_32x4d", 64), ("wide_resnet50_2", 48),
           ("vgg11_bn", 32), ("alexnet", 64), ("mobilenet_v2", 64)]),
-    "mobile": (["mobilenet_v3_large", "mobilenet_v3_small"],
-               [("mobilenet_v3_small", 32), ("mobilenet_v3_large", 64)]),
+    "mobile": (["mobilenet_v3_large", "mobilenet_v3_small", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"],
+               [("mobilenet_v3_small", 32), ("mobilenet_v3_large", 64), ("mnasnet1_0", 64), ("mnasnet0_5", 32)]),
 }
 
 

@@ -29,6 +29,10 @@ public enum Architectures {
         "mobilenet_v2": { MobileNetV2(numClasses: $0) },
         "mobilenet_v3_large": { MobileNetV3(.large, numClasses: $0) },
         "mobilenet_v3_small": { MobileNetV3(.small, numClasses: $0) },
+        "mnasnet0_5": { MNASNet(alpha: 0.5, numClasses: $0) },
+        "mnasnet0_75": { MNASNet(alpha: 0.75, numClasses: $0) },
+        "mnasnet1_0": { MNASNet(alpha: 1.0, numClasses: $0) },
+        "mnasnet1_3": { MNASNet(alpha: 1.3, numClasses: $0) },
     ]
 
     /// Builders that also take the number of input channels (numClasses, inputChannels).
