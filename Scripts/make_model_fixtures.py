@@ -31,8 +31,12 @@ FAMILIES = {
           "vgg16_bn", "vgg19_bn", "alexnet", "mobilenet_v2"],
          [("resnet18", 64), ("resnet50", 64), ("resnext50_32x4d", 64), ("wide_resnet50_2", 48),
           ("vgg11_bn", 32), ("alexnet", 64), ("mobilenet_v2", 64)]),
-    "mobile": (["mobilenet_v3_large", "mobilenet_v3_small", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"],
-               [("mobilenet_v3_small", 32), ("mobilenet_v3_large", 64), ("mnasnet1_0", 64), ("mnasnet0_5", 32)]),
+    "mobile": (["mobilenet_v3_large", "mobilenet_v3_small", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+                "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4",
+                "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m",
+                "efficientnet_v2_l"],
+               [("mobilenet_v3_small", 32), ("mobilenet_v3_large", 64), ("mnasnet1_0", 64), ("mnasnet0_5", 32),
+                ("efficientnet_b0", 64), ("efficientnet_b3", 32), ("efficientnet_v2_s", 64)]),
 }
 
 

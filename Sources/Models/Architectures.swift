@@ -33,6 +33,17 @@ public enum Architectures {
         "mnasnet0_75": { MNASNet(alpha: 0.75, numClasses: $0) },
         "mnasnet1_0": { MNASNet(alpha: 1.0, numClasses: $0) },
         "mnasnet1_3": { MNASNet(alpha: 1.3, numClasses: $0) },
+        "efficientnet_b0": { EfficientNet(.b0, numClasses: $0) },
+        "efficientnet_b1": { EfficientNet(.b1, numClasses: $0) },
+        "efficientnet_b2": { EfficientNet(.b2, numClasses: $0) },
+        "efficientnet_b3": { EfficientNet(.b3, numClasses: $0) },
+        "efficientnet_b4": { EfficientNet(.b4, numClasses: $0) },
+        "efficientnet_b5": { EfficientNet(.b5, numClasses: $0) },
+        "efficientnet_b6": { EfficientNet(.b6, numClasses: $0) },
+        "efficientnet_b7": { EfficientNet(.b7, numClasses: $0) },
+        "efficientnet_v2_s": { EfficientNet(.v2S, numClasses: $0) },
+        "efficientnet_v2_m": { EfficientNet(.v2M, numClasses: $0) },
+        "efficientnet_v2_l": { EfficientNet(.v2L, numClasses: $0) },
     ]
 
     /// Builders that also take the number of input channels (numClasses, inputChannels).

@@ -71,7 +71,8 @@ enum ModelFixtures {
     @Test(arguments: Architectures.names.filter { $0 != "small_cnn" })
     func stateDictKeysAndShapesMatchTorchvision(_ name: String) throws {
         let expected = try #require(ModelFixtures.architectures[name], "no fixture for \(name)")
-        let model = try Architectures.build(name)
+        // Only shapes are compared: skip the random draws (efficientnet_v2_l has 118 M parameters).
+        let model = try Init.$skipsRandomDraws.withValue(true) { try Architectures.build(name) }
         let actual = model.stateDict().map { ($0.name, $0.tensor.shape) }
         #expect(actual.count == expected.count)
         for (a, e) in zip(actual, expected) {
