@@ -41,6 +41,12 @@ FAMILIES = {
                  "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "convnext_tiny", "convnext_small", "convnext_base",
                  "convnext_large"],
                 [("regnet_x_400mf", 64), ("regnet_y_400mf", 64), ("regnet_y_1_6gf", 32), ("convnext_tiny", 32)]),
+    "mobile": (["mobilenet_v3_large", "mobilenet_v3_small", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+                "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4",
+                "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m",
+                "efficientnet_v2_l"],
+               [("mobilenet_v3_small", 32), ("mobilenet_v3_large", 64), ("mnasnet1_0", 64), ("mnasnet0_5", 32),
+                ("efficientnet_b0", 64), ("efficientnet_b3", 32), ("efficientnet_v2_s", 64)]),
 }
 
 

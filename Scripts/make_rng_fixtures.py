@@ -19,17 +19,27 @@ Tests/ModelsTests/Fixtures/torch_init.json — layer initialisation after torch.
   (initialisation that uses only uniform_ is bit-exact). "next_uniform": torch.rand(4) right
   after building the model, which shows that the model consumed exactly as many draws.
 
-Run: /tmp/torch-venv/bin/python Scripts/make_rng_fixtures.py
+Tests/ModelsTests/Fixtures/torch_init-<family>.json — the same under "models" for torchvision
+builders of one model family (INIT_FAMILIES), one file per family so that adding one leaves the
+others unchanged.
+
+Run: /tmp/torch-venv/bin/python Scripts/make_rng_fixtures.py [FAMILY ...]   (default: everything;
+with family names, only those families' torch_init-<family>.json)
 """
 import hashlib
 import json
 import os
+import sys
 
 import torch
 import torch.nn as nn
 import torchvision
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+# family → torchvision builders whose initialisation torch_init-<family>.json records.
+INIT_FAMILIES = {
+    "mobile": ["mobilenet_v3_small", "mnasnet0_5", "efficientnet_b0"],
+}
 
 
 def floats(t):
@@ -81,7 +91,22 @@ def small_cnn():
     )
 
 
+def write_init_family(family):
+    init = {"torch": torch.__version__, "torchvision": torchvision.__version__,
+            "models": {name: model_fixture(getattr(torchvision.models, name)) for name in INIT_FAMILIES[family]}}
+    path = os.path.join(ROOT, "Tests", "ModelsTests", "Fixtures", f"torch_init-{family}.json")
+    with open(path, "w") as f:
+        json.dump(init, f, separators=(",", ":"))
+    print("wrote", path)
+
+
 def main():
+    if len(sys.argv) > 1:
+        for family in sys.argv[1:]:
+            write_init_family(family)
+        return
+    for family in INIT_FAMILIES:
+        write_init_family(family)
     path = os.path.join(ROOT, "Tests", "TensorsTests", "Fixtures", "torch_rng.json")
     with open(path, "w") as f:
         json.dump(generator_fixture(), f, indent=1)

@@ -62,6 +62,23 @@ public enum Architectures {
                              stochasticDepthProb: 0.5, numClasses: $0) },
         "convnext_large": { ConvNeXt(blockSetting: [.init(192, 384, 3), .init(384, 768, 3), .init(768, 1536, 27), .init(1536, nil, 3)],
                              stochasticDepthProb: 0.5, numClasses: $0) },
+        "mobilenet_v3_large": { MobileNetV3(.large, numClasses: $0) },
+        "mobilenet_v3_small": { MobileNetV3(.small, numClasses: $0) },
+        "mnasnet0_5": { MNASNet(alpha: 0.5, numClasses: $0) },
+        "mnasnet0_75": { MNASNet(alpha: 0.75, numClasses: $0) },
+        "mnasnet1_0": { MNASNet(alpha: 1.0, numClasses: $0) },
+        "mnasnet1_3": { MNASNet(alpha: 1.3, numClasses: $0) },
+        "efficientnet_b0": { EfficientNet(.b0, numClasses: $0) },
+        "efficientnet_b1": { EfficientNet(.b1, numClasses: $0) },
+        "efficientnet_b2": { EfficientNet(.b2, numClasses: $0) },
+        "efficientnet_b3": { EfficientNet(.b3, numClasses: $0) },
+        "efficientnet_b4": { EfficientNet(.b4, numClasses: $0) },
+        "efficientnet_b5": { EfficientNet(.b5, numClasses: $0) },
+        "efficientnet_b6": { EfficientNet(.b6, numClasses: $0) },
+        "efficientnet_b7": { EfficientNet(.b7, numClasses: $0) },
+        "efficientnet_v2_s": { EfficientNet(.v2S, numClasses: $0) },
+        "efficientnet_v2_m": { EfficientNet(.v2M, numClasses: $0) },
+        "efficientnet_v2_l": { EfficientNet(.v2L, numClasses: $0) },
     ]
 
     /// Builders that also take the number of input channels (numClasses, inputChannels).

@@ -14,13 +14,14 @@ func makeDivisible(_ value: Double, _ divisor: Int, minValue: Int? = nil) -> Int
     return rounded
 }
 
-/// torchvision's `Conv2dNormActivation`: conv (padding (k − 1)/2, no bias) → BatchNorm2d →
-/// activation, as a Sequential (keys `0.weight`, `1.weight`, `1.running_mean`, ...).
+/// torchvision's `Conv2dNormActivation`: conv (padding (k − 1)/2, no bias) → BatchNorm2d (with
+/// `bnEps`, `bnMomentum`) → activation, as a Sequential (keys `0.weight`, `1.weight`,
+/// `1.running_mean`, ...).
 func convNormActivation(_ input: Int, _ output: Int, kernelSize: Int = 3, stride: Int = 1, groups: Int = 1,
-                        activation: Module? = ReLU6()) -> Sequential {
+                        activation: Module? = ReLU6(), bnEps: Float = 1e-5, bnMomentum: Float = 0.1) -> Sequential {
     let layers: [Module] = [Conv2d(input, output, kernelSize: kernelSize, stride: stride, padding: (kernelSize - 1) / 2,
                                    groups: groups, bias: false),
-                            BatchNorm2d(output)] + (activation.map { [$0] } ?? [])
+                            BatchNorm2d(output, eps: bnEps, momentum: bnMomentum)] + (activation.map { [$0] } ?? [])
     return Sequential(layers)
 }
 

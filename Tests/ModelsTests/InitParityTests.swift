@@ -51,8 +51,13 @@ import Tensors
     }
 
     @Test func resnet18EqualsTorchToFloatRounding() throws {
-        let (state, next) = try Self.build("resnet18", numClasses: 1000)
-        let expected = Self.fixture.resnet18
+        try Self.expectInitEqualsTorchToFloatRounding("resnet18", Self.fixture.resnet18)
+    }
+
+    /// Builds `name` (1000 classes) right after seeding and expects the state dict and the next
+    /// draws of `expected` to float rounding (normal_ draws use SLEEF in PyTorch).
+    static func expectInitEqualsTorchToFloatRounding(_ name: String, _ expected: ModelInit) throws {
+        let (state, next) = try build(name, numClasses: 1000)
         #expect(state.map(\.name) == expected.entries.map(\.name))
         for (entry, (name, tensor)) in zip(expected.entries, state) {
             let values = tensor.scalars
