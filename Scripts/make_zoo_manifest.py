@@ -23,7 +23,18 @@ from torchvision.models._meta import _IMAGENET_CATEGORIES
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 ARCHITECTURES = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d",
                  "resnext101_32x8d", "wide_resnet50_2", "wide_resnet101_2", "vgg11", "vgg11_bn", "vgg13",
-                 "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "alexnet", "mobilenet_v2"]
+                 "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn", "alexnet", "mobilenet_v2",
+                 "mobilenet_v3_large", "mobilenet_v3_small", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+                 "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4",
+                 "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m",
+                 "efficientnet_v2_l", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169",
+                 "densenet201", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
+                 "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf",
+                 "regnet_x_16gf", "regnet_x_32gf", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf",
+                 "regnet_y_3_2gf", "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "convnext_tiny",
+                 "convnext_small", "convnext_base", "convnext_large"]
+# Not yet: googlenet and inception_v3 (their zoo weights need transform_input on load) and the
+# SWAG / non-IMAGENET1K_V1/V2 enums (regnet_y_16gf/32gf/128gf SWAG at 384 px).
 
 
 def entries():

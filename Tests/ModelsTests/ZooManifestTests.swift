@@ -37,8 +37,19 @@ import SwiftVision
             #expect(e.numClasses == 1000 && e.categories.count == 1000)
             #expect(e.acc1 > 50 && e.acc1 < e.acc5 && e.acc5 < 100)
             #expect(e.numParams > 1_000_000)
-            #expect(e.preset.cropSize == 224 && [232, 256].contains(e.preset.resizeSize))
+            #expect(e.preset.cropSize >= 224 && e.preset.cropSize <= 600 && e.preset.resizeSize >= e.preset.cropSize, "\(e.name)")
+            #expect(["bilinear", "bicubic"].contains(e.preset.interpolation), "\(e.name)")
             #expect(e.name == e.architecture || e.name == e.architecture + "_v2")
+        }
+    }
+
+    /// Presets that differ from the ResNets' 256/224 bilinear, as torchvision's enums give them.
+    @Test func familyPresetsAreTorchvisions() throws {
+        for (name, resize, crop, interpolation) in [("efficientnet_b0", 256, 224, "bicubic"), ("efficientnet_b7", 600, 600, "bicubic"),
+                                                   ("efficientnet_v2_s", 384, 384, "bilinear"), ("convnext_tiny", 236, 224, "bilinear"),
+                                                   ("regnet_y_400mf_v2", 232, 224, "bilinear"), ("mobilenet_v3_large", 256, 224, "bilinear")] {
+            let e = try #require(Zoo.entry(named: name))
+            #expect(e.preset.resizeSize == resize && e.preset.cropSize == crop && e.preset.interpolation == interpolation, "\(name)")
         }
     }
 
