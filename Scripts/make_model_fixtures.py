@@ -87,6 +87,15 @@ def formula_fill(model):
     model.load_state_dict(sd)
 
 
+def formula_model_and_input(name, size):
+    """The builder in eval mode with formula weights, and the formula batch of 2 at size × size."""
+    torch.manual_seed(0)
+    m = getattr(tvm, name)().eval()
+    formula_fill(m)
+    n = 2 * 3 * size * size
+    return m, torch.sin(0.1 * torch.arange(n, dtype=torch.float64)).float().reshape(2, 3, size, size)
+
+
 def write_family(family, names, logit_cases):
     suffix = f"-{family}" if family else ""
     archs = {}
@@ -99,11 +108,7 @@ def write_family(family, names, logit_cases):
 
     logits = []
     for name, size in logit_cases:
-        torch.manual_seed(0)
-        m = getattr(tvm, name)().eval()
-        formula_fill(m)
-        n = 2 * 3 * size * size
-        x = torch.sin(0.1 * torch.arange(n, dtype=torch.float64)).float().reshape(2, 3, size, size)
+        m, x = formula_model_and_input(name, size)
         with torch.no_grad():
             y = m(x)
         logits.append({"model": name, "inputSize": size, "logits": [float(f"{v:.9g}") for v in y.reshape(-1).tolist()]})
@@ -123,11 +128,7 @@ def write_features():
     from torchvision.models.feature_extraction import create_feature_extractor
     cases = []
     for name, size, nodes in FEATURE_CASES:
-        torch.manual_seed(0)
-        m = getattr(tvm, name)().eval()
-        formula_fill(m)
-        n = 2 * 3 * size * size
-        x = torch.sin(0.1 * torch.arange(n, dtype=torch.float64)).float().reshape(2, 3, size, size)
+        m, x = formula_model_and_input(name, size)
         with torch.no_grad():
             out = create_feature_extractor(m, return_nodes=nodes)(x)
         for node, key in nodes.items():

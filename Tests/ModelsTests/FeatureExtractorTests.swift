@@ -19,28 +19,14 @@ import Tensors
         return try! JSONDecoder().decode(File.self, from: Data(contentsOf: ModelFixtures.url("features"))).cases
     }()
 
-    static func formulaModel(_ name: String) throws -> Module {
-        let model = try Architectures.build(name)
-        let entries = model.stateDict().enumerated().map { k, entry in
-            (entry.name, ModelFixtures.formulaTensor(key: entry.name, shape: entry.tensor.shape, index: k))
-        }
-        try model.loadStateDict(entries)
-        return model.eval()
-    }
-
-    static func input(_ size: Int) -> Tensor {
-        let n = 2 * 3 * size * size
-        return Tensor(shape: [2, 3, size, size], data: (0..<n).map { Float(sin(0.1 * Double($0))) })
-    }
-
     @Test(arguments: [false, true])
     func stageOutputsMatchTorchvision(foldBatchNorm: Bool) throws {
         for model in Set(Self.cases.map(\.model)).sorted() {
             let cases = Self.cases.filter { $0.model == model }
-            let network = try Self.formulaModel(model)
+            let network = try ModelFixtures.formulaModel(model)
             if foldBatchNorm { network.foldBatchNormsForInference() }
             let extractor = try FeatureExtractor(network, returnNodes: cases.map { ($0.node, $0.name) })
-            let outputs = try withNoGrad { try extractor(Self.input(cases[0].inputSize)) }
+            let outputs = try withNoGrad { try extractor(ModelFixtures.formulaInput(cases[0].inputSize)) }
             #expect(outputs.map(\.name) == cases.map(\.name))
             for (c, output) in zip(cases, outputs) {
                 #expect(output.tensor.shape == c.shape, "\(c)")
@@ -62,7 +48,7 @@ import Tensors
         model.foldBatchNormsForInference()
         let extractor = try FeatureExtractor(model, returnNodes: ["layer1", "layer1.0.bn1"])
         do {
-            _ = try withNoGrad { try extractor(Self.input(32)) }
+            _ = try withNoGrad { try extractor(ModelFixtures.formulaInput(32)) }
             Issue.record("a node the forward pass does not produce must be an error")
         } catch let error as FeatureExtractor.NodeError {
             #expect(error.description.contains("layer1.0.bn1"))

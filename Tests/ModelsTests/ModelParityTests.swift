@@ -46,6 +46,21 @@ enum ModelFixtures {
         return urls("logits").flatMap { try! JSONDecoder().decode(File.self, from: Data(contentsOf: $0)).cases }
     }()
 
+    /// `name` in eval mode with the formula weights (the script's `formula_model_and_input`).
+    static func formulaModel(_ name: String) throws -> Module {
+        let model = try Architectures.build(name)
+        try model.loadStateDict(model.stateDict().enumerated().map { k, entry in
+            (entry.name, formulaTensor(key: entry.name, shape: entry.tensor.shape, index: k))
+        })
+        return model.eval()
+    }
+
+    /// The script's formula batch: 2 images of size × size, element i = sin(0.1·i).
+    static func formulaInput(_ size: Int) -> Tensor {
+        let n = 2 * 3 * size * size
+        return Tensor(shape: [2, 3, size, size], data: (0..<n).map { Float(sin(0.1 * Double($0))) })
+    }
+
     /// The fixture script's weight formula for the k-th state-dict entry.
     static func formulaTensor(key: String, shape: [Int], index k: Int) -> Tensor {
         let n = Shape.count(shape)
@@ -95,16 +110,9 @@ enum ModelFixtures {
     }
 
     func checkLogits(_ c: ModelFixtures.LogitCase, foldBatchNorm: Bool) throws {
-        let model = try Architectures.build(c.model)
-        let entries = model.stateDict().enumerated().map { k, entry in
-            (entry.name, ModelFixtures.formulaTensor(key: entry.name, shape: entry.tensor.shape, index: k))
-        }
-        try model.loadStateDict(entries)
-        model.eval()
+        let model = try ModelFixtures.formulaModel(c.model)
         if foldBatchNorm { model.foldBatchNormsForInference() }
-        let n = 2 * 3 * c.inputSize * c.inputSize
-        let x = Tensor(shape: [2, 3, c.inputSize, c.inputSize], data: (0..<n).map { Float(sin(0.1 * Double($0))) })
-        let y = withNoGrad { model(x) }
+        let y = withNoGrad { model(ModelFixtures.formulaInput(c.inputSize)) }
         #expect(y.shape == [2, 1000])
         let scale = c.logits.map { Swift.abs($0) }.max()!
         var worst: Float = 0
