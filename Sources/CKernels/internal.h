@@ -228,4 +228,16 @@ extern const vk_winograd_impl vk_winograd_portable;
 #if defined(__x86_64__)
 extern const vk_winograd_impl vk_winograd_avx2, vk_winograd_avx512;
 #endif
+/// An ISA's transcendental activations (activation_impl.h) over a contiguous run.
+typedef struct {
+    int vec;
+    void (*forward)(int kind, const float *x, float *y, long n);
+    void (*gradient)(int kind, const float *g, const float *x, float *dx, long n);
+} vk_activation_impl;
+
+extern const vk_activation_impl vk_activation_portable;
+#if defined(__x86_64__)
+extern const vk_activation_impl vk_activation_avx2, vk_activation_avx512;
+#endif
+
 #endif

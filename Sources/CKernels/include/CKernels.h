@@ -188,4 +188,14 @@ void vk_direct_pack_dy(int isa, long batch, long cout, long P, const float *dy, 
 void vk_conv2d_direct_weight_grad(int isa, const vk_conv_geometry *g, const float *xp, long hp, long wp,
                                   const float *dy_panels, long co0, long co1, long k0, long k1, float *dw);
 
+/// The activations vk_activation_forward / vk_activation_gradient compute.
+enum { VK_ACTIVATION_SILU = 0, VK_ACTIVATION_SIGMOID = 1, VK_ACTIVATION_GELU = 2 };
+
+/// y[i] = f(x[i]) for i < n, f one of VK_ACTIVATION_* (GELU: the exact, erf form), on `isa`'s
+/// vectors; y may be x. Relative error a few ulp against the exact function (see activation_impl.h).
+void vk_activation_forward(int isa, int kind, const float *x, float *y, long n);
+
+/// dx[i] = g[i] · f′(x[i]) for i < n (from the input x); dx may be g or x.
+void vk_activation_gradient(int isa, int kind, const float *g, const float *x, float *dx, long n);
+
 #endif

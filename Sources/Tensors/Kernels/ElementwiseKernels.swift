@@ -125,10 +125,6 @@ import Foundation
     @inlinable init() {}
     @inlinable func callAsFunction(_ x: Float) -> Float { x > 0 ? 1 : 0 }
 }
-@usableFromInline struct SigmoidKernel: UnaryKernel {
-    @inlinable init() {}
-    @inlinable func callAsFunction(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
-}
 @usableFromInline struct TanhKernel: UnaryKernel {
     @inlinable init() {}
     @inlinable func callAsFunction(_ x: Float) -> Float { tanhf(x) }
@@ -151,21 +147,9 @@ import Foundation
 
 // The activations of the mobile and efficient families (torchvision's MobileNet, EfficientNet,
 // RegNet, ConvNeXt): forward kernels and their gradients from the input, each at PyTorch's
-// boundaries (which side of a kink gets which slope).
+// boundaries (which side of a kink gets which slope). SiLU, sigmoid and exact GELU run on
+// CKernels' vectors instead (VectorActivations.swift).
 
-/// x·σ(x), as PyTorch computes it: x / (1 + e^−x).
-@usableFromInline struct SiLUKernel: UnaryKernel {
-    @inlinable init() {}
-    @inlinable func callAsFunction(_ x: Float) -> Float { x / (1 + expf(-x)) }
-}
-/// g·σ(x)·(1 + x·(1 − σ(x))).
-@usableFromInline struct SiLUGradKernel: BinaryKernel {
-    @inlinable init() {}
-    @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float {
-        let s = 1 / (1 + expf(-x))
-        return g * s * (1 + x * (1 - s))
-    }
-}
 /// min(max(x + 3, 0), 6) / 6; NaN stays NaN.
 @usableFromInline struct HardsigmoidKernel: UnaryKernel {
     @inlinable init() {}
@@ -197,20 +181,6 @@ import Foundation
 @usableFromInline struct ReLU6GradKernel: BinaryKernel {
     @inlinable init() {}
     @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 && x < 6 ? g : 0 }
-}
-/// GELU, exact: x·Φ(x) = ½·x·(1 + erf(x/√2)).
-@usableFromInline struct GELUKernel: UnaryKernel {
-    @inlinable init() {}
-    @inlinable func callAsFunction(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
-}
-/// g·(Φ(x) + x·φ(x)).
-@usableFromInline struct GELUGradKernel: BinaryKernel {
-    @inlinable init() {}
-    @inlinable func callAsFunction(_ g: Float, _ x: Float) -> Float {
-        let cdf = 0.5 * (1 + erff(x * 0.70710678118654752))
-        let pdf = expf(-0.5 * x * x) * 0.39894228040143268
-        return g * (cdf + x * pdf)
-    }
 }
 /// GELU, tanh approximation: ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
 @usableFromInline struct GELUTanhKernel: UnaryKernel {

@@ -3,7 +3,7 @@
 
 extension Tensor {
     /// x·σ(x) elementwise (PyTorch's `F.silu`, EfficientNet's and RegNet-Y's activation).
-    public func silu() -> Tensor { activation("silu", SiLUKernel(), SiLUGradKernel()) }
+    public func silu() -> Tensor { vectorActivation("silu", .silu) }
 
     /// min(max(x + 3, 0), 6) / 6 elementwise (`F.hardsigmoid`, MobileNetV3's squeeze-and-excitation gate).
     public func hardsigmoid() -> Tensor { activation("hardsigmoid", HardsigmoidKernel(), HardsigmoidGradKernel()) }
@@ -18,9 +18,19 @@ extension Tensor {
     /// PyTorch's default and ConvNeXt's and ViT's), or the tanh approximation (`.tanh`).
     public func gelu(approximate: GELUApproximation = .none) -> Tensor {
         switch approximate {
-        case .none: activation("gelu", GELUKernel(), GELUGradKernel())
+        case .none: vectorActivation("gelu", .gelu)
         case .tanh: activation("gelu", GELUTanhKernel(), GELUTanhGradKernel())
         }
+    }
+
+    /// f(x) elementwise on CKernels' vectors, recording g·f′(x) (from the input) when a gradient is wanted.
+    func vectorActivation(_ name: String, _ kind: VectorActivation) -> Tensor {
+        var out = Tensors.vectorActivation(self, kind)
+        if Tensor.shouldRecord(self) {
+            let x = detached()
+            out.record(name, inputs: [self]) { g in [vectorActivationGradient(g, x, kind)] }
+        }
+        return out
     }
 
     /// f(x) elementwise, recording g·f′(x) (computed from the input) when a gradient is wanted.

@@ -53,7 +53,7 @@ extension Tensor {
 
     /// 1 / (1 + e^-x) elementwise.
     public func sigmoid() -> Tensor {
-        var out = unaryMap(self, SigmoidKernel())
+        var out = Tensors.vectorActivation(self, .sigmoid)
         if Tensor.shouldRecord(self) {
             let y = out.detached()
             out.record("sigmoid", inputs: [self]) { g in [binaryMap(g, y, SigmoidGradKernel())] }
