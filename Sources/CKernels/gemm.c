@@ -193,6 +193,81 @@ static void gemm_small_m(int trans_a, int trans_b, long m, long n, long k, float
     }
 }
 
+/// The blocked loop nest of vk_sgemm and vk_sgemm_packed_b: B's blocks are packed per call from
+/// (trans_b, b, ldb), or, when `packed` is set, read in place from vk_pack_b's layout (columns from
+/// `col0` of a matrix `npad` panel columns wide).
+static void gemm_blocked(const vk_impl *im, int trans_a, int trans_b, long m, long n, long k, float alpha,
+                         const float *a, long lda, const float *b, long ldb, const float *packed, long npad,
+                         long col0, float beta, float *c, long ldc, const float *bias, const float *residual,
+                         long ldr, int activation) {
+    const int mr = im->mr, nr = im->nr;
+    if (beta != 0.0f && beta != 1.0f) scale_c(c, ldc, m, n, beta);
+    const int accumulate_c = beta != 0.0f;
+    const long kcb = vk_balanced_kc(k, KC_MAX);
+    const long mcb = (MC_ROWS / mr) * mr;
+    const long ncb = (NC_COLS / nr) * nr;
+    float *pa = vk_workspace(0, (size_t)mcb * kcb);
+    float *pb = packed ? 0 : vk_workspace(1, (size_t)ncb * kcb);
+    if (!pa || (!packed && !pb)) abort();
+    for (long jc = 0; jc < n; jc += ncb) {
+        long nc = n - jc < ncb ? n - jc : ncb;
+        for (long pc = 0; pc < k; pc += kcb) {
+            long kc = k - pc < kcb ? k - pc : kcb;
+            int last = pc + kc >= k;
+            int accumulate = pc > 0 || accumulate_c;
+            const float *block;
+            if (packed) {
+                block = packed + pc * npad + (col0 + jc) * kc;
+            } else {
+                pack_b_block(trans_b, b, ldb, pc, kc, jc, nc, nr, pb);
+                block = pb;
+            }
+            for (long ic = 0; ic < m; ic += mcb) {
+                long mc = m - ic < mcb ? m - ic : mcb;
+                pack_a_block(im, trans_a, a, lda, ic, mc, pc, kc, alpha, pa);
+                for (long jr = 0; jr < nc; jr += nr) {
+                    int cols = (int)(nc - jr < nr ? nc - jr : nr);
+                    for (long ir = 0; ir < mc; ir += mr) {
+                        int rows = (int)(mc - ir < mr ? mc - ir : mr);
+                        long row = ic + ir, col = jc + jr;
+                        im->tile(kc, pa + ir * kc, block + jr * kc, c + row * ldc + col, ldc, rows, cols, accumulate,
+                                 last && bias ? bias + row : 0, last && residual ? residual + row * ldr + col : 0, ldr,
+                                 last ? activation : VK_ACT_NONE);
+                    }
+                }
+            }
+        }
+    }
+}
+
+size_t vk_packed_b_floats(int isa, long k, long n) {
+    long nr = vk_gemm_nr(isa);
+    return (size_t)((n + nr - 1) / nr * nr) * (size_t)k;
+}
+
+void vk_pack_b(int isa, int trans_b, long k, long n, const float *b, long ldb, float *packed, long col0, long col1) {
+    const vk_impl *im = vk_impl_for(isa);
+    const long nr = im->nr, npad = (n + nr - 1) / nr * nr;
+    const long kcb = vk_balanced_kc(k, KC_MAX);
+    if (col1 > n) col1 = n;
+    for (long pc = 0; pc < k; pc += kcb) {
+        long kc = k - pc < kcb ? k - pc : kcb;
+        if (col1 > col0) pack_b_block(trans_b, b, ldb, pc, kc, col0, col1 - col0, (int)nr, packed + pc * npad + col0 * kc);
+    }
+}
+
+void vk_sgemm_packed_b(int isa, long m, long n, long k, const float *a, long lda, const float *packed, long n_total,
+                       long col0, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    const vk_impl *im = vk_impl_for(isa);
+    if (k <= 0) {
+        if (beta != 1.0f) scale_c(c, ldc, m, n, beta);
+        return;
+    }
+    const long npad = (n_total + im->nr - 1) / im->nr * im->nr;
+    gemm_blocked(im, 0, 0, m, n, k, 1.0f, a, lda, 0, 0, packed, npad, col0, beta, c, ldc, 0, 0, 0, VK_ACT_NONE);
+}
+
 void vk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float alpha,
               const float *a, long lda, const float *b, long ldb, float beta, float *c, long ldc,
               const vk_epilogue *epilogue) {
@@ -224,35 +299,6 @@ void vk_sgemm(int isa, int trans_a, int trans_b, long m, long n, long k, float a
         gemm_small_m(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         return;
     }
-    if (beta != 0.0f && beta != 1.0f) scale_c(c, ldc, m, n, beta);
-    const int accumulate_c = beta != 0.0f;
-    const long kcb = vk_balanced_kc(k, KC_MAX);
-    const long mcb = (MC_ROWS / mr) * mr;
-    const long ncb = (NC_COLS / nr) * nr;
-    float *pa = vk_workspace(0, (size_t)mcb * kcb);
-    float *pb = vk_workspace(1, (size_t)ncb * kcb);
-    if (!pa || !pb) abort();
-    for (long jc = 0; jc < n; jc += ncb) {
-        long nc = n - jc < ncb ? n - jc : ncb;
-        for (long pc = 0; pc < k; pc += kcb) {
-            long kc = k - pc < kcb ? k - pc : kcb;
-            int last = pc + kc >= k;
-            int accumulate = pc > 0 || accumulate_c;
-            pack_b_block(trans_b, b, ldb, pc, kc, jc, nc, nr, pb);
-            for (long ic = 0; ic < m; ic += mcb) {
-                long mc = m - ic < mcb ? m - ic : mcb;
-                pack_a_block(im, trans_a, a, lda, ic, mc, pc, kc, alpha, pa);
-                for (long jr = 0; jr < nc; jr += nr) {
-                    int cols = (int)(nc - jr < nr ? nc - jr : nr);
-                    for (long ir = 0; ir < mc; ir += mr) {
-                        int rows = (int)(mc - ir < mr ? mc - ir : mr);
-                        long row = ic + ir, col = jc + jr;
-                        im->tile(kc, pa + ir * kc, pb + jr * kc, c + row * ldc + col, ldc, rows, cols, accumulate,
-                                 last && bias ? bias + row : 0, last && residual ? residual + row * ldr + col : 0, ldr,
-                                 last ? activation : VK_ACT_NONE);
-                    }
-                }
-            }
-        }
-    }
+    gemm_blocked(im, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, 0, 0, 0, beta, c, ldc, bias, residual, ldr,
+                 activation);
 }

@@ -14,7 +14,8 @@ extension Module {
     /// `convBatchNormPairs`) into that convolution, and switches to evaluation mode. Predictions are
     /// unchanged up to float rounding; inference skips one pass over each BN's activations.
     /// Convs without a BatchNorm keep a snapshot of their own weight and bias, so that every conv's
-    /// weights are packed for the kernels once rather than on every call.
+    /// weights are packed for the kernels once rather than on every call; linear layers pack theirs
+    /// too (used in evaluation mode when no gradient is recorded).
     public func foldBatchNormsForInference() {
         eval()
         for (_, m) in namedModules() {
@@ -24,6 +25,7 @@ extension Module {
             guard let conv = m as? Conv2d, !conv.isFolded else { continue }
             conv.setFolded(weight: conv.weight.value.detached(), bias: conv.bias?.value.detached())
         }
+        for (_, m) in namedModules() { (m as? Linear)?.setPacked() }
     }
 }
 

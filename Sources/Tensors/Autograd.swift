@@ -88,6 +88,15 @@ extension Tensor {
         return t
     }
 
+    /// Whether an op on these inputs would record an autograd node (grad mode on and one of them
+    /// in a graph).
+    @inlinable
+    public static func recordsGradient(of inputs: Tensor...) -> Bool {
+        guard GradMode.isEnabled else { return false }
+        for t in inputs where t.node != nil { return true }
+        return false
+    }
+
     /// Whether an op with these inputs must record a node.
     @inlinable
     static func shouldRecord(_ inputs: Tensor...) -> Bool {

@@ -198,4 +198,24 @@ void vk_activation_forward(int isa, int kind, const float *x, float *y, long n);
 /// dx[i] = g[i] · f′(x[i]) for i < n (from the input x); dx may be g or x.
 void vk_activation_gradient(int isa, int kind, const float *g, const float *x, float *dx, long n);
 
+/// Floats of op(B) (k × n) packed by vk_pack_b for `isa`.
+size_t vk_packed_b_floats(int isa, long k, long n);
+
+/// Packs columns [col0, col1) (col0 a multiple of vk_gemm_nr; col1 = n packs the last panel's
+/// zero columns too) of op(B) (k × n; B row-major with row stride ldb, transposed if trans_b) into
+/// the layout vk_sgemm_packed_b reads: for each of gemm.c's K blocks, NR-column panels.
+void vk_pack_b(int isa, int trans_b, long k, long n, const float *b, long ldb, float *packed, long col0, long col1);
+
+/// C (m × n) = A (m × k, row-major, row stride lda) · columns [col0, col0 + n) of a B packed by
+/// vk_pack_b (n_total columns in all; col0 a multiple of vk_gemm_nr) + beta · C, one thread: a
+/// model's weight packed once rather than on every call (linear layers at inference).
+void vk_sgemm_packed_b(int isa, long m, long n, long k, const float *a, long lda, const float *packed, long n_total,
+                       long col0, float beta, float *c, long ldc);
+
+/// Layer normalisation of `rows` contiguous rows of d floats: y = (x − μ)·rstd·γ + β per row (γ,
+/// β of d floats, or NULL for 1 and 0), rstd = 1/√(var + eps) with the biased variance; writes
+/// μ and rstd per row (for the backward). y may be x.
+void vk_layer_norm_rows(int isa, const float *x, float *y, long rows, long d, const float *gamma, const float *beta,
+                        float eps, float *mean, float *rstd);
+
 #endif

@@ -4,7 +4,10 @@
 // LayerNorm2d, ConvNeXt) is outer = N, D = C, inner = H·W, without the two permutes torchvision
 // makes. Each outer slice is one parallel item; within it the sums run over d with i innermost
 // (contiguous), in Double, two passes (mean, then the centred squares), as PyTorch's CPU kernel
-// keeps float error to the rounding of the result.
+// keeps float error to the rounding of the result. Contiguous rows (inner = 1) go to CKernels'
+// vector kernel (layernorm_impl.h: float vector sums combined in double).
+
+import CKernels
 
 package enum LayerNormKernel {
     /// y = (x − μ)·rstd·γ + β per group; writes μ and rstd (outer × inner each) for the backward.
@@ -12,6 +15,14 @@ package enum LayerNormKernel {
                                 gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, eps: Float,
                                 mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>) {
         nonisolated(unsafe) let (x, y, gamma, beta, mean, rstd) = (x, y, gamma, beta, mean, rstd)
+        if inner == 1 {
+            // Contiguous rows (the last dimension normalised): CKernels' vector passes.
+            let isa = KernelISA.active.code
+            Threading.parallelFor(outer, grain: Swift.max(1, (Threading.minimumParallelElements / 4) / Swift.max(d, 1))) { r0, r1 in
+                vk_layer_norm_rows(isa, x + r0 &* d, y + r0 &* d, r1 &- r0, d, gamma, beta, eps, mean + r0, rstd + r0)
+            }
+            return
+        }
         Threading.parallelFor(outer, grain: Swift.max(1, Threading.minimumParallelElements / Swift.max(d &* inner, 1))) { o0, o1 in
             let sum = UnsafeMutablePointer<Double>.allocate(capacity: inner)
             defer { sum.deallocate() }
