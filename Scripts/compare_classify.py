@@ -4,7 +4,10 @@
 Builds a torchvision model with seeded random weights (torch.manual_seed) and non-trivial BatchNorm
 statistics (a few forward passes in train mode on seeded random batches), saves its state dict with
 torch.save, then classifies the sample photos both ways:
-  torchvision: the model's ImageNet preset (IMAGENET1K_V1 transforms) on PIL images, softmax top-k;
+  torchvision: the preset `vision classify --model NAME` applies, on PIL images, softmax top-k: the
+               transforms of the zoo entry named NAME (Weights/zoo.json: IMAGENET1K_V1 for an
+               architecture name, e.g. convnext_tiny's resize 236, efficientnet_b0's bicubic 256;
+               IMAGENET1K_V2 for `<arch>_v2`), else ImageNet's resize 256 bilinear, crop 224;
   SwiftVision: `vision classify --json --topk K --model NAME --weights FILE IMAGES...`.
 Prints per-image indices and the largest probability difference; exits 1 if indices differ or a
 probability differs by more than 1e-4.
@@ -37,12 +40,28 @@ import sys, torch, torchvision.models as tvm
 from PIL import Image
 torch.set_num_threads(2)
 m = getattr(tvm, sys.argv[1])(); m.load_state_dict(torch.load(sys.argv[2], weights_only=True)); m.eval()
-tf = tvm.ResNet18_Weights.IMAGENET1K_V1.transforms()
+cls, member = sys.argv[4].split('.')
+tf = getattr(getattr(tvm, cls), member).transforms()
 with torch.inference_mode():
     p = m(tf(Image.open(sys.argv[3]).convert('RGB')).unsqueeze(0)).softmax(1)[0]
 v, i = p.topk(5)
 print([(int(a), float(b)) for a, b in zip(i, v)])
 """
+
+
+def zoo_weights(name):
+    """(architecture, torchvision weights enum "Class.MEMBER") whose preset `vision classify --model
+    name` uses: the zoo entry named `name`, else ImageNet's default preset (ResNet18's V1)."""
+    with open(os.path.join(ROOT, "Weights", "zoo.json")) as f:
+        for entry in json.load(f)["entries"]:
+            if entry["name"] == name:
+                return entry["architecture"], entry["weights"]
+    return name, "ResNet18_Weights.IMAGENET1K_V1"
+
+
+def transforms_of(weights):
+    cls, member = weights.split(".")
+    return getattr(getattr(tvm, cls), member).transforms()
 
 
 def seeded_model(name):
@@ -75,12 +94,14 @@ def main():
     args = p.parse_args()
     torch.set_num_threads(2)
 
-    model = seeded_model(args.model)
+    architecture, preset = zoo_weights(args.model)
+    model = seeded_model(architecture)
     workdir = tempfile.mkdtemp(prefix="compare-classify-")
-    weights = os.path.join(workdir, f"{args.model}-seeded.pth")
+    weights = os.path.join(workdir, f"{architecture}-seeded.pth")
     torch.save(model.state_dict(), weights)
     images = sorted(glob.glob(os.path.join(ROOT, "Datasets", "samples", "*.jpg")))
-    tf = tvm.ResNet18_Weights.IMAGENET1K_V1.transforms()
+    tf = transforms_of(preset)
+    print(f"{args.model}: torchvision {architecture} with {preset}.transforms() = {tf!r}".replace("\n", " "))
     with torch.inference_mode():
         probs = model(torch.stack([tf(Image.open(i).convert("RGB")) for i in images])).softmax(1)
 
@@ -104,7 +125,7 @@ def main():
         ours, theirs = [], []
         for _ in range(args.runs):  # interleaved, so both see the same machine load
             ours.append(timed([args.vision, "classify", "--model", args.model, "--weights", weights, "--topk", "5", one]))
-            theirs.append(timed([sys.executable, "-c", TORCH_ONE, args.model, weights, one]))
+            theirs.append(timed([sys.executable, "-c", TORCH_ONE, architecture, weights, one, preset]))
         med = lambda rows, k: statistics.median(r[k] for r in rows)
         print(f"cold start, one JPEG, {args.runs} runs (median): vision {med(ours, 0):.3f} s, peak RSS {med(ours, 1):.0f} MB; "
               f"python+torchvision {med(theirs, 0):.3f} s, peak RSS {med(theirs, 1):.0f} MB; "

@@ -9,6 +9,16 @@ Formula (the k-th state-dict entry, element i, s = sin(0.37·i + 1.3·k)):
   running_mean: 0.1·s    running_var: 0.5 + 0.5·s²    num_batches_tracked: 0
 Input element i of the flattened batch: sin(0.1·i).
 
+That "sin" formula attenuates the input: a kernel of sin(0.37·i + φ) summed over a smooth patch is
+O(1/√fan_in), so after a few dozen layers the logits are the biases' and BN shifts' (for
+convnext_tiny, efficientnet_b0 or squeezenet1_1 a zero input changes them by < 1e-4 of their
+scale) and a broken input path would pass. Families listed in CHIRP use the "chirp" formula
+instead, recorded as "weights": "chirp" in their logits file: s = sin(0.37·((i² + 3i) mod 10007)
++ 1.3·k) (pseudo-random signs, so sums grow as √fan_in) and rank ≥ 2 weights g·s / sqrt(fan_in)
+with the family's gain g (recorded as "gain"; 2 is He's variance 2 / fan_in); the rest as above.
+write_family checks that the logits of the two images differ by at least 1e-3 of the logit scale
+and that float32 is within 1e-5 of float64 (a gain too large makes some models chaotic).
+
 Each family writes its own pair of files (architectures-<family>.json, logits-<family>.json; the
 first family writes architectures.json and logits.json), so adding a family leaves the others'
 fixtures byte-identical. The tests read every such file.
@@ -66,17 +76,25 @@ def _block_params_on_cpu():
 _block_params_on_cpu()
 
 
-def formula_fill(model):
+# Families whose logits use the "chirp" weight formula, with its gain (see the opening comment).
+CHIRP = {"regnext": 1.5}
+
+
+def formula_fill(model, weights="sin", gain=1.0):
     sd = model.state_dict()
     for k, (name, t) in enumerate(sd.items()):
         n = t.numel()
-        s = torch.sin(0.37 * torch.arange(n, dtype=torch.float64) + 1.3 * k)
+        i = torch.arange(n, dtype=torch.int64)
+        if weights == "chirp":
+            s = torch.sin(0.37 * ((i * i + 3 * i) % 10007).double() + 1.3 * k)
+        else:
+            s = torch.sin(0.37 * i.double() + 1.3 * k)
         leaf = name.rsplit(".", 1)[-1]
         if leaf == "num_batches_tracked":
             v = torch.zeros(n, dtype=torch.float64)
         elif t.dim() >= 2:
             fan_in = t.shape[1] * math.prod(t.shape[2:])
-            v = s / math.sqrt(fan_in)
+            v = gain * s / math.sqrt(fan_in)
         elif leaf == "weight":
             v = 1 + 0.1 * s
         elif leaf == "running_var":
@@ -87,11 +105,11 @@ def formula_fill(model):
     model.load_state_dict(sd)
 
 
-def formula_model_and_input(name, size):
+def formula_model_and_input(name, size, weights="sin", gain=1.0):
     """The builder in eval mode with formula weights, and the formula batch of 2 at size × size."""
     torch.manual_seed(0)
     m = getattr(tvm, name)().eval()
-    formula_fill(m)
+    formula_fill(m, weights, gain)
     n = 2 * 3 * size * size
     return m, torch.sin(0.1 * torch.arange(n, dtype=torch.float64)).float().reshape(2, 3, size, size)
 
@@ -106,14 +124,25 @@ def write_family(family, names, logit_cases):
     with open(os.path.join(OUT, f"architectures{suffix}.json"), "w") as f:
         json.dump(archs, f, separators=(",", ":"))
 
+    weights, gain = ("chirp", CHIRP[family]) if family in CHIRP else ("sin", 1.0)
     logits = []
     for name, size in logit_cases:
-        m, x = formula_model_and_input(name, size)
+        m, x = formula_model_and_input(name, size, weights, gain)
         with torch.no_grad():
             y = m(x)
+        if weights == "chirp":  # the logits must depend on the input, and float32 must be enough
+            scale = float(y.abs().max())
+            spread = float((y[0] - y[1]).abs().max()) / scale
+            assert spread >= 1e-3, f"{name}: the two images' logits differ by only {spread:.1e} of their scale"
+            with torch.no_grad():
+                drift = float((m.double()(x.double()) - y.double()).abs().max()) / scale
+            assert drift <= 1e-5, f"{name}: float32 differs from float64 by {drift:.1e} of the logit scale"
         logits.append({"model": name, "inputSize": size, "logits": [float(f"{v:.9g}") for v in y.reshape(-1).tolist()]})
     with open(os.path.join(OUT, f"logits{suffix}.json"), "w") as f:
-        json.dump({"generator": f"torch {torch.__version__}", "cases": logits}, f, separators=(",", ":"))
+        record = {"generator": f"torch {torch.__version__}"}
+        if weights != "sin":
+            record.update(weights=weights, gain=gain)
+        json.dump({**record, "cases": logits}, f, separators=(",", ":"))
 
 
 # (builder, input size, {node: output name}) for features.json: torchvision's
