@@ -23,6 +23,9 @@ Each family writes its own pair of files (architectures-<family>.json, logits-<f
 first family writes architectures.json and logits.json), so adding a family leaves the others'
 fixtures byte-identical. The tests read every such file.
 
+classify.json (family "classify"): one model per family through the zoo preset of its name on the
+sample photos, top-5 probabilities (see write_classify), for ClassifyParityTests.
+
 Run: /tmp/torch-venv/bin/python Scripts/make_model_fixtures.py [FAMILY ...]   (default: all)
 """
 import json
@@ -224,12 +227,92 @@ def write_training():
                    "logits": [float(f"{v:.9g}") for v in logits.reshape(-1).tolist()]}, f, separators=(",", ":"))
 
 
+# classify.json: one model per family end to end as `vision classify --model NAME --weights FILE`
+# runs it: chirp weights, the classifier (the state dict's last weight and bias) scaled by 2^-e so
+# the logits' standard deviation is 1–2 (softmax neither flat nor one-hot), the zoo's V1 preset of NAME
+# (torchvision's weights.transforms()) on Datasets/samples/*.jpg, softmax top-5. The gain is the
+# first of CLASSIFY_GAINS for which float32 is enough (within 1e-5 of float64), the preset matters
+# (ImageNet's other preset moves a probability by 1e-3 or more) and the top 6 logits of each image
+# are 1e-3 or more apart (so the order is not float noise).
+CLASSIFY_CASES = ["mobilenet_v3_small", "mnasnet0_5", "efficientnet_b0", "squeezenet1_1", "densenet121",
+                  "shufflenet_v2_x0_5", "regnet_y_400mf", "convnext_tiny"]
+CLASSIFY_GAINS = [1.5, 1.75, 2.0]
+
+
+def classify_case(name, gain, pictures):
+    """(record without images, probabilities [N, 1000]) or a string saying why this gain fails."""
+    from torchvision.transforms import InterpolationMode
+    torch.manual_seed(0)
+    m = getattr(tvm, name)().eval()
+    formula_fill(m, "chirp", gain)
+    weights = tvm.get_model_weights(name).IMAGENET1K_V1
+    tf = weights.transforms()
+    x = torch.stack([tf(p) for p in pictures])
+    with torch.no_grad():
+        raw = m(x)
+        spread = float(raw.std(1).mean())
+        if not math.isfinite(spread) or spread == 0:
+            return f"logit standard deviation {spread}"
+        e = math.floor(math.log2(spread))  # a standard deviation of 1..2 after × 2^-e
+        sd = m.state_dict()
+        for key in list(sd)[-2:]:
+            sd[key].mul_(2.0 ** -e)  # exact: a power of two
+        logits = m(x)
+        probabilities = logits.softmax(1)
+        drift = float((m.double()(x.double()).softmax(1) - probabilities.double()).abs().max())
+        m.float()
+        if drift > 1e-5:
+            return f"float32 differs from float64 by {drift:.1e}"
+        default = (tf.resize_size, tf.interpolation) == ([256], InterpolationMode.BILINEAR)
+        other = type(tf)(crop_size=tf.crop_size[0], resize_size=232 if default else 256)
+        moved = float((m(torch.stack([other(p) for p in pictures])).softmax(1) - probabilities).abs().max())
+        if moved < 1e-3:
+            return f"another preset moves the probabilities by only {moved:.1e}"
+    for row in logits:
+        v = row.topk(6).values
+        if float((v[:-1] - v[1:]).min()) < 1e-3:
+            return f"a near tie in the top 6 logits: {v.tolist()}"
+    return {"model": name, "weights": f"{type(weights).__name__}.{weights.name}", "gain": gain,
+            "resizeSize": tf.resize_size[0], "cropSize": tf.crop_size[0], "interpolation": tf.interpolation.value,
+            "classifierScaleLog2": -e, "presetSensitivity": float(f"{moved:.3g}")}, probabilities
+
+
+def write_classify():
+    import glob
+    from PIL import Image
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    images = sorted(glob.glob(os.path.join(root, "Datasets", "samples", "*.jpg")))
+    pictures = [Image.open(i).convert("RGB") for i in images]
+    cases = []
+    for name in CLASSIFY_CASES:
+        for gain in CLASSIFY_GAINS:
+            result = classify_case(name, gain, pictures)
+            if not isinstance(result, str):
+                break
+            print(f"{name}: gain {gain}: {result}")
+        else:
+            sys.exit(f"{name}: no gain in {CLASSIFY_GAINS} works")
+        record, probabilities = result
+        record["top"] = []
+        for path, row in zip(images, probabilities):
+            v, i = row.topk(5)
+            record["top"].append({"image": os.path.relpath(path, root), "indices": i.tolist(),
+                                  "probabilities": [float(f"{t:.9g}") for t in v.tolist()]})
+        print(f"{name}: {record['weights']}, gain {record['gain']}, classifier × 2^{record['classifierScaleLog2']}, "
+              f"the other preset moves p by {record['presetSensitivity']}, top-1 p "
+              f"{[t['probabilities'][0] for t in record['top']]}")
+        cases.append(record)
+    with open(os.path.join(OUT, "classify.json"), "w") as f:
+        json.dump({"generator": f"torch {torch.__version__}", "weights": "chirp", "cases": cases}, f,
+                  separators=(",", ":"))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    families = sys.argv[1:] or list(FAMILIES) + ["features", "training"]
+    families = sys.argv[1:] or list(FAMILIES) + ["features", "training", "classify"]
     for family in families:
-        if family in ("features", "training"):
-            write_features() if family == "features" else write_training()
+        if family in ("features", "training", "classify"):
+            {"features": write_features, "training": write_training, "classify": write_classify}[family]()
             continue
         names, logit_cases = FAMILIES["" if family == "base" else family]
         write_family("" if family == "base" else family, names, logit_cases)
