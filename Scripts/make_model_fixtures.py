@@ -235,7 +235,10 @@ def write_training():
 # (ImageNet's other preset moves a probability by 1e-3 or more) and the top 6 logits of each image
 # are 1e-3 or more apart (so the order is not float noise).
 CLASSIFY_CASES = ["mobilenet_v3_small", "mnasnet0_5", "efficientnet_b0", "squeezenet1_1", "densenet121",
-                  "shufflenet_v2_x0_5", "regnet_y_400mf", "convnext_tiny"]
+                  "shufflenet_v2_x0_5", "regnet_y_400mf", "convnext_tiny", "googlenet", "inception_v3"]
+# Built as torchvision's builders build them when given the zoo's weights (the test loads these by
+# zoo name, which must turn transform_input on).
+TRANSFORM_INPUT = {"googlenet", "inception_v3"}
 CLASSIFY_GAINS = [1.5, 1.75, 2.0]
 
 
@@ -243,7 +246,7 @@ def classify_case(name, gain, pictures):
     """(record without images, probabilities [N, 1000]) or a string saying why this gain fails."""
     from torchvision.transforms import InterpolationMode
     torch.manual_seed(0)
-    m = getattr(tvm, name)().eval()
+    m = getattr(tvm, name)(**({"transform_input": True} if name in TRANSFORM_INPUT else {})).eval()
     formula_fill(m, "chirp", gain)
     weights = tvm.get_model_weights(name).IMAGENET1K_V1
     tf = weights.transforms()
@@ -268,13 +271,20 @@ def classify_case(name, gain, pictures):
         moved = float((m(torch.stack([other(p) for p in pictures])).softmax(1) - probabilities).abs().max())
         if moved < 1e-3:
             return f"another preset moves the probabilities by only {moved:.1e}"
+        if name in TRANSFORM_INPUT:  # and transform_input must matter
+            m.transform_input = False
+            off = float((m(x).softmax(1) - probabilities).abs().max())
+            m.transform_input = True
+            if off < 1e-3:
+                return f"transform_input off moves the probabilities by only {off:.1e}"
     for row in logits:
         v = row.topk(6).values
         if float((v[:-1] - v[1:]).min()) < 1e-3:
             return f"a near tie in the top 6 logits: {v.tolist()}"
     return {"model": name, "weights": f"{type(weights).__name__}.{weights.name}", "gain": gain,
             "resizeSize": tf.resize_size[0], "cropSize": tf.crop_size[0], "interpolation": tf.interpolation.value,
-            "classifierScaleLog2": -e, "presetSensitivity": float(f"{moved:.3g}")}, probabilities
+            "classifierScaleLog2": -e, "presetSensitivity": float(f"{moved:.3g}"),
+            "transformInput": name in TRANSFORM_INPUT}, probabilities
 
 
 def write_classify():
