@@ -50,17 +50,19 @@ enum ModelFixtures {
         let model: String
         let inputSize: Int
         let logits: [Float]
-        /// The file's formula (set from the file, not from each case).
+        /// The case's own gain, when the file's cases have their own.
+        let gain: Double?
+        /// The formula: the file's, with the case's gain when it has one.
         var weights: Formula = .sin
         var description: String { weights == .sin ? model : "\(model) (\(weights))" }
-        enum CodingKeys: String, CodingKey { case model, inputSize, logits }
+        enum CodingKeys: String, CodingKey { case model, inputSize, logits, gain }
     }
 
     static let logitCases: [LogitCase] = {
         struct File: Decodable { let weights: String?; let gain: Double?; let cases: [LogitCase] }
         return urls("logits").flatMap { url -> [LogitCase] in
             let file = try! JSONDecoder().decode(File.self, from: Data(contentsOf: url))
-            return file.cases.map { var c = $0; c.weights = Formula(name: file.weights, gain: file.gain); return c }
+            return file.cases.map { var c = $0; c.weights = Formula(name: file.weights, gain: c.gain ?? file.gain); return c }
         }
     }()
 
