@@ -147,6 +147,12 @@ private enum LoadingFixture {
         // Evaluation outputs only the main logits.
         let x = Tensor.zeros([1, 3, 64, 64])
         #expect(withNoGrad { mine.module(x) }.shape == [1, 1000])
+        // torchvision's googlenet(weights=...) state dict has no aux keys (it dropped the heads): it loads too.
+        let noAux = cache.root + "/googlenet-no-aux.safetensors"
+        try saveSafetensors(StateDict(state.entries.filter { !$0.name.hasPrefix("aux") }.map { ($0.name, $0.tensor) }),
+                            metadata: [:], to: noAux)
+        let dropped = try LoadedModel.load(model: "googlenet", weights: noAux, cache: cache)
+        #expect(!dropped.module.stateDict().contains { $0.name.hasPrefix("aux") } && transforms(dropped) == false)
         // A training spec records it and rebuilds the model with it.
         let spec = ModelSpec(architecture: "googlenet", classNames: ["a", "b"], transformInput: true)
         #expect(spec.metadata["transform_input"] == "true")
