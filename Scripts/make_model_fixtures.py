@@ -9,9 +9,23 @@ Formula (the k-th state-dict entry, element i, s = sin(0.37·i + 1.3·k)):
   running_mean: 0.1·s    running_var: 0.5 + 0.5·s²    num_batches_tracked: 0
 Input element i of the flattened batch: sin(0.1·i).
 
+That "sin" formula attenuates the input: a kernel of sin(0.37·i + φ) summed over a smooth patch is
+O(1/√fan_in), so after a few dozen layers the logits are the biases' and BN shifts' (for
+convnext_tiny, efficientnet_b0 or squeezenet1_1 a zero input changes them by < 1e-4 of their
+scale) and a broken input path would pass. Families listed in CHIRP use the "chirp" formula
+instead, recorded as "weights": "chirp" in their logits file: s = sin(0.37·((i² + 3i) mod 10007)
++ 1.3·k) (pseudo-random signs, so sums grow as √fan_in) and rank ≥ 2 weights g·s / sqrt(fan_in)
+with a gain g (recorded as "gain", for the file or per case; 2 is He's variance 2 / fan_in); the
+rest as above.
+write_family checks that the logits of the two images differ by at least 1e-3 of the logit scale
+and that float32 is within 1e-5 of float64 (a gain too large makes some models chaotic).
+
 Each family writes its own pair of files (architectures-<family>.json, logits-<family>.json; the
 first family writes architectures.json and logits.json), so adding a family leaves the others'
 fixtures byte-identical. The tests read every such file.
+
+classify.json (family "classify"): one model per family through the zoo preset of its name on the
+sample photos, top-5 probabilities (see write_classify), for ClassifyParityTests.
 
 Run: /tmp/torch-venv/bin/python Scripts/make_model_fixtures.py [FAMILY ...]   (default: all)
 """
@@ -66,17 +80,27 @@ def _block_params_on_cpu():
 _block_params_on_cpu()
 
 
-def formula_fill(model):
+# Families whose logits use the "chirp" weight formula, with the gains to try (see the opening
+# comment): one gain is recorded for the whole file; with several, each case records the first that
+# passes write_family's checks.
+CHIRP = {"regnext": [1.5], "mobile": [2.0, 1.75, 1.9, 1.8, 1.85, 1.95, 1.5], "classic": [2.0, 1.75, 1.5]}
+
+
+def formula_fill(model, weights="sin", gain=1.0):
     sd = model.state_dict()
     for k, (name, t) in enumerate(sd.items()):
         n = t.numel()
-        s = torch.sin(0.37 * torch.arange(n, dtype=torch.float64) + 1.3 * k)
+        i = torch.arange(n, dtype=torch.int64)
+        if weights == "chirp":
+            s = torch.sin(0.37 * ((i * i + 3 * i) % 10007).double() + 1.3 * k)
+        else:
+            s = torch.sin(0.37 * i.double() + 1.3 * k)
         leaf = name.rsplit(".", 1)[-1]
         if leaf == "num_batches_tracked":
             v = torch.zeros(n, dtype=torch.float64)
         elif t.dim() >= 2:
             fan_in = t.shape[1] * math.prod(t.shape[2:])
-            v = s / math.sqrt(fan_in)
+            v = gain * s / math.sqrt(fan_in)
         elif leaf == "weight":
             v = 1 + 0.1 * s
         elif leaf == "running_var":
@@ -87,11 +111,11 @@ def formula_fill(model):
     model.load_state_dict(sd)
 
 
-def formula_model_and_input(name, size):
+def formula_model_and_input(name, size, weights="sin", gain=1.0):
     """The builder in eval mode with formula weights, and the formula batch of 2 at size × size."""
     torch.manual_seed(0)
     m = getattr(tvm, name)().eval()
-    formula_fill(m)
+    formula_fill(m, weights, gain)
     n = 2 * 3 * size * size
     return m, torch.sin(0.1 * torch.arange(n, dtype=torch.float64)).float().reshape(2, 3, size, size)
 
@@ -106,14 +130,35 @@ def write_family(family, names, logit_cases):
     with open(os.path.join(OUT, f"architectures{suffix}.json"), "w") as f:
         json.dump(archs, f, separators=(",", ":"))
 
+    weights, gains = ("chirp", CHIRP[family]) if family in CHIRP else ("sin", [1.0])
     logits = []
     for name, size in logit_cases:
-        m, x = formula_model_and_input(name, size)
-        with torch.no_grad():
-            y = m(x)
-        logits.append({"model": name, "inputSize": size, "logits": [float(f"{v:.9g}") for v in y.reshape(-1).tolist()]})
+        for gain in gains:
+            m, x = formula_model_and_input(name, size, weights, gain)
+            with torch.no_grad():
+                y = m(x)
+            if weights != "chirp":
+                break
+            # The logits must depend on the input, and float32 must be enough.
+            scale = float(y.abs().max())
+            spread = float((y[0] - y[1]).abs().max()) / scale
+            with torch.no_grad():
+                drift = float((m.double()(x.double()) - y.double()).abs().max()) / scale
+            if spread >= 1e-3 and drift <= 1e-5:
+                break
+            print(f"{name}: gain {gain}: the two images' logits differ by {spread:.1e} of their scale, "
+                  f"float32 differs from float64 by {drift:.1e}")
+        else:
+            sys.exit(f"{name}: no gain in {gains} passes")
+        case = {"model": name, "inputSize": size}
+        if len(gains) > 1:
+            case["gain"] = gain
+        logits.append({**case, "logits": [float(f"{v:.9g}") for v in y.reshape(-1).tolist()]})
     with open(os.path.join(OUT, f"logits{suffix}.json"), "w") as f:
-        json.dump({"generator": f"torch {torch.__version__}", "cases": logits}, f, separators=(",", ":"))
+        record = {"generator": f"torch {torch.__version__}"}
+        if weights != "sin":
+            record.update(weights=weights, **({"gain": gains[0]} if len(gains) == 1 else {}))
+        json.dump({**record, "cases": logits}, f, separators=(",", ":"))
 
 
 # (builder, input size, {node: output name}) for features.json: torchvision's
@@ -195,12 +240,102 @@ def write_training():
                    "logits": [float(f"{v:.9g}") for v in logits.reshape(-1).tolist()]}, f, separators=(",", ":"))
 
 
+# classify.json: one model per family end to end as `vision classify --model NAME --weights FILE`
+# runs it: chirp weights, the classifier (the state dict's last weight and bias) scaled by 2^-e so
+# the logits' standard deviation is 1–2 (softmax neither flat nor one-hot), the zoo's V1 preset of NAME
+# (torchvision's weights.transforms()) on Datasets/samples/*.jpg, softmax top-5. The gain is the
+# first of CLASSIFY_GAINS for which float32 is enough (within 1e-5 of float64), the preset matters
+# (ImageNet's other preset moves a probability by 1e-3 or more) and the top 6 logits of each image
+# are 1e-3 or more apart (so the order is not float noise).
+CLASSIFY_CASES = ["mobilenet_v3_small", "mnasnet0_5", "efficientnet_b0", "squeezenet1_1", "densenet121",
+                  "shufflenet_v2_x0_5", "regnet_y_400mf", "convnext_tiny", "googlenet", "inception_v3"]
+# Built as torchvision's builders build them when given the zoo's weights (the test loads these by
+# zoo name, which must turn transform_input on).
+TRANSFORM_INPUT = {"googlenet", "inception_v3"}
+CLASSIFY_GAINS = [1.5, 1.75, 2.0]
+
+
+def classify_case(name, gain, pictures):
+    """(record without images, probabilities [N, 1000]) or a string saying why this gain fails."""
+    from torchvision.transforms import InterpolationMode
+    torch.manual_seed(0)
+    m = getattr(tvm, name)(**({"transform_input": True} if name in TRANSFORM_INPUT else {})).eval()
+    formula_fill(m, "chirp", gain)
+    weights = tvm.get_model_weights(name).IMAGENET1K_V1
+    tf = weights.transforms()
+    x = torch.stack([tf(p) for p in pictures])
+    with torch.no_grad():
+        raw = m(x)
+        spread = float(raw.std(1).mean())
+        if not math.isfinite(spread) or spread == 0:
+            return f"logit standard deviation {spread}"
+        e = math.floor(math.log2(spread))  # a standard deviation of 1..2 after × 2^-e
+        sd = m.state_dict()
+        for key in list(sd)[-2:]:
+            sd[key].mul_(2.0 ** -e)  # exact: a power of two
+        logits = m(x)
+        probabilities = logits.softmax(1)
+        drift = float((m.double()(x.double()).softmax(1) - probabilities.double()).abs().max())
+        m.float()
+        if drift > 1e-5:
+            return f"float32 differs from float64 by {drift:.1e}"
+        default = (tf.resize_size, tf.interpolation) == ([256], InterpolationMode.BILINEAR)
+        other = type(tf)(crop_size=tf.crop_size[0], resize_size=232 if default else 256)
+        moved = float((m(torch.stack([other(p) for p in pictures])).softmax(1) - probabilities).abs().max())
+        if moved < 1e-3:
+            return f"another preset moves the probabilities by only {moved:.1e}"
+        if name in TRANSFORM_INPUT:  # and transform_input must matter
+            m.transform_input = False
+            off = float((m(x).softmax(1) - probabilities).abs().max())
+            m.transform_input = True
+            if off < 1e-3:
+                return f"transform_input off moves the probabilities by only {off:.1e}"
+    for row in logits:
+        v = row.topk(6).values
+        if float((v[:-1] - v[1:]).min()) < 1e-3:
+            return f"a near tie in the top 6 logits: {v.tolist()}"
+    return {"model": name, "weights": f"{type(weights).__name__}.{weights.name}", "gain": gain,
+            "resizeSize": tf.resize_size[0], "cropSize": tf.crop_size[0], "interpolation": tf.interpolation.value,
+            "classifierScaleLog2": -e, "presetSensitivity": float(f"{moved:.3g}"),
+            "transformInput": name in TRANSFORM_INPUT}, probabilities
+
+
+def write_classify():
+    import glob
+    from PIL import Image
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    images = sorted(glob.glob(os.path.join(root, "Datasets", "samples", "*.jpg")))
+    pictures = [Image.open(i).convert("RGB") for i in images]
+    cases = []
+    for name in CLASSIFY_CASES:
+        for gain in CLASSIFY_GAINS:
+            result = classify_case(name, gain, pictures)
+            if not isinstance(result, str):
+                break
+            print(f"{name}: gain {gain}: {result}")
+        else:
+            sys.exit(f"{name}: no gain in {CLASSIFY_GAINS} works")
+        record, probabilities = result
+        record["top"] = []
+        for path, row in zip(images, probabilities):
+            v, i = row.topk(5)
+            record["top"].append({"image": os.path.relpath(path, root), "indices": i.tolist(),
+                                  "probabilities": [float(f"{t:.9g}") for t in v.tolist()]})
+        print(f"{name}: {record['weights']}, gain {record['gain']}, classifier × 2^{record['classifierScaleLog2']}, "
+              f"the other preset moves p by {record['presetSensitivity']}, top-1 p "
+              f"{[t['probabilities'][0] for t in record['top']]}")
+        cases.append(record)
+    with open(os.path.join(OUT, "classify.json"), "w") as f:
+        json.dump({"generator": f"torch {torch.__version__}", "weights": "chirp", "cases": cases}, f,
+                  separators=(",", ":"))
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    families = sys.argv[1:] or list(FAMILIES) + ["features", "training"]
+    families = sys.argv[1:] or list(FAMILIES) + ["features", "training", "classify"]
     for family in families:
-        if family in ("features", "training"):
-            write_features() if family == "features" else write_training()
+        if family in ("features", "training", "classify"):
+            {"features": write_features, "training": write_training, "classify": write_classify}[family]()
             continue
         names, logit_cases = FAMILIES["" if family == "base" else family]
         write_family("" if family == "base" else family, names, logit_cases)

@@ -8,7 +8,11 @@ published metrics are exactly torchvision's:
                                            binary needs no resource bundle at run time
                                            (ZooManifestTests checks the two agree)
 
-Entry names: the architecture name for IMAGENET1K_V1 weights, `<arch>_v2` for IMAGENET1K_V2.
+Entry names: the architecture name for IMAGENET1K_V1 weights, `<arch>_v2` for IMAGENET1K_V2,
+`<arch>_swag` for IMAGENET1K_SWAG_E2E_V1 and `<arch>_swag_linear` for IMAGENET1K_SWAG_LINEAR_V1
+(regnet_y_16gf/32gf/128gf). googlenet and inception_v3 entries have "transformInput": true, as
+torchvision's builders set transform_input when given weights; numParams is torchvision's published
+count, that of the model its builder returns (googlenet's without the auxiliary heads it drops).
 The sha256 prefix is the hex run after the last '-' of the file name (torchvision's convention).
 
 Run: /tmp/torch-venv/bin/python Scripts/make_zoo_manifest.py
@@ -32,9 +36,13 @@ ARCHITECTURES = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "
                  "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf",
                  "regnet_x_16gf", "regnet_x_32gf", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf",
                  "regnet_y_3_2gf", "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "convnext_tiny",
-                 "convnext_small", "convnext_base", "convnext_large"]
-# Not yet: googlenet and inception_v3 (their zoo weights need transform_input on load) and the
-# SWAG / non-IMAGENET1K_V1/V2 enums (regnet_y_16gf/32gf/128gf SWAG at 384 px).
+                 "convnext_small", "convnext_base", "convnext_large", "googlenet", "inception_v3",
+                 "regnet_y_128gf"]
+# Enum members listed, and the suffix of their entry names.
+MEMBERS = {"IMAGENET1K_V1": "", "IMAGENET1K_V2": "_v2", "IMAGENET1K_SWAG_E2E_V1": "_swag",
+           "IMAGENET1K_SWAG_LINEAR_V1": "_swag_linear"}
+# Builders that set transform_input=True when given weights (torchvision's googlenet, inception_v3).
+TRANSFORM_INPUT = {"googlenet", "inception_v3"}
 
 
 def entries():
@@ -42,7 +50,7 @@ def entries():
     for arch in ARCHITECTURES:
         enum = tvm.get_model_weights(arch)
         for member in enum:
-            if member.name not in ("IMAGENET1K_V1", "IMAGENET1K_V2"):
+            if member.name not in MEMBERS:
                 continue  # e.g. vgg16's IMAGENET1K_FEATURES (no classifier)
             file_name = member.url.rsplit("/", 1)[1]
             match = re.search(r"-([0-9a-f]{8,})\.pth$", file_name)
@@ -52,7 +60,7 @@ def entries():
             metrics = member.meta["_metrics"]["ImageNet-1K"]
             assert member.meta["categories"] == _IMAGENET_CATEGORIES
             out.append({
-                "name": arch if member.name == "IMAGENET1K_V1" else arch + "_v2",
+                "name": arch + MEMBERS[member.name],
                 "architecture": arch,
                 "weights": f"{enum.__name__}.{member.name}",
                 "url": member.url,
@@ -66,6 +74,7 @@ def entries():
                 "acc1": metrics["acc@1"],
                 "acc5": metrics["acc@5"],
                 "numParams": member.meta["num_params"],
+                **({"transformInput": True} if arch in TRANSFORM_INPUT else {}),
             })
     return out
 
@@ -93,7 +102,7 @@ def main():
             f"                 preset: ZooPreset(resizeSize: {e['resizeSize']}, cropSize: {e['cropSize']}, "
             f"interpolation: {swift_string(e['interpolation'])}),\n"
             f"                 numClasses: {e['numClasses']}, acc1: {e['acc1']}, acc5: {e['acc5']}, "
-            f"numParams: {e['numParams']}),")
+            f"numParams: {e['numParams']}" + (", transformInput: true" if e.get("transformInput") else "") + "),")
     lines += ["    ]", "",
               "    /// ImageNet-1k class names in index order (torchvision's `_IMAGENET_CATEGORIES`).",
               "    public static let imagenetCategories: [String] = ["]

@@ -6,7 +6,9 @@
 // default weights of `model`); the architecture (`model` if given, else what the file records,
 // else the zoo entry's); the class count (recorded, else the rows of the last 2-D weight, else
 // 1000); class names (recorded, else ImageNet's for 1000 classes); the preprocessing (recorded by
-// `vision train`, else the file's preset, else the zoo entry's, else ImageNet's 256/224 bilinear).
+// `vision train`, else the file's preset, else the zoo entry's, else ImageNet's 256/224 bilinear);
+// torchvision's transform_input for googlenet/inception_v3 (recorded, else on for the zoo's weights:
+// named by zoo name, or a path ending in the zoo's file name).
 
 import Checkpoints
 import Foundation
@@ -71,18 +73,17 @@ public struct LoadedModel {
     public static func load(model: String? = nil, weights: String? = nil, cache: ZooCache = .current,
                             inferenceOnly: Bool = false) throws -> LoadedModel {
         let name = try model.map(ModelName.init)
-        var zooEntry: ZooEntry?
-        let path: String
+        let file: WeightsFile
         if let weights {
-            let file = try WeightsFile(weights, cache: cache)
-            path = file.path; zooEntry = file.zooEntry
+            file = try WeightsFile(weights, cache: cache)
         } else {
             guard let entry = try (name ?? ModelName("resnet18")).zooEntry else {
                 throw ModelLoadingError("no pretrained weights named '\(model ?? "")' in the zoo; pass --weights FILE")
             }
-            zooEntry = entry
-            path = try WeightsFile(cached: entry, cache: cache).path
+            file = try WeightsFile(cached: entry, cache: cache)
         }
+        let path = file.path
+        var zooEntry = file.zooEntry
         // A checkpoint from `vision train` also holds its training state (train_state.*): split it off.
         let checkpoint = try TrainingCheckpoint.load(path)
         let stateDict = checkpoint.model
@@ -90,11 +91,13 @@ public struct LoadedModel {
         let architecture: String
         if let name {
             architecture = name.architecture
-            zooEntry = zooEntry ?? name.zooEntry
+            // A torchvision file name (googlenet-1378be20.pth) before the name's default weights.
+            zooEntry = zooEntry ?? file.identifiedZooEntry(architecture: architecture) ?? name.zooEntry
         } else if let recorded = metadata.architecture {
             architecture = try ModelName(recorded).architecture
-        } else if let zooEntry {
-            architecture = zooEntry.architecture
+        } else if let entry = zooEntry ?? file.identifiedZooEntry() {
+            architecture = entry.architecture
+            zooEntry = entry
         } else {
             throw ModelLoadingError("\(path): the file does not record its architecture; pass --model NAME "
                 + "(architectures: \(Architectures.names.joined(separator: ", ")))")
@@ -106,6 +109,10 @@ public struct LoadedModel {
         // Every parameter is overwritten by the strict load: skip the random initialisation's draws.
         let module = try Init.$skipsRandomDraws.withValue(true) {
             try buildAndLoad(architecture, numClasses: numClasses, inputChannels: channels, stateDict: stateDict, path: path)
+        }
+        // googlenet/inception_v3 with the zoo's weights (or a file recording it): transform_input.
+        if spec?.transformInput ?? file.transformInput(architecture: architecture, metadata: metadata) {
+            (module as? InputTransforming)?.transformInput = true
         }
         // Evaluation mode with BN folded into the convs and every conv's weights packed once.
         module.foldBatchNormsForInference()

@@ -13,11 +13,21 @@ public func inferredClassCount(_ stateDict: StateDict) -> Int? {
     return weights.last { $0.tensor.shape.count == 2 }?.tensor.shape[0]
 }
 
-/// Builds `architecture` and loads `stateDict` into it strictly (see `loadStrictly`).
+/// Builds `architecture` and loads `stateDict` into it strictly (see `loadStrictly`). A googlenet or
+/// inception_v3 state dict without auxiliary-head keys (what torchvision's `googlenet(weights=...)`
+/// saves, having dropped them) builds the model without those heads.
 /// - Parameter path: names the weights in errors.
 public func buildAndLoad(_ architecture: String, numClasses: Int, inputChannels: Int = 3,
                          stateDict: StateDict, path: String) throws -> Module {
-    let module = try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
+    let module: Module
+    let keys = stateDict.keys
+    if architecture == "googlenet", inputChannels == 3, !keys.contains(where: { $0.hasPrefix("aux1.") || $0.hasPrefix("aux2.") }) {
+        module = GoogLeNet(numClasses: numClasses, auxLogits: false)
+    } else if architecture == "inception_v3", inputChannels == 3, !keys.contains(where: { $0.hasPrefix("AuxLogits.") }) {
+        module = InceptionV3(numClasses: numClasses, auxLogits: false)
+    } else {
+        module = try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
+    }
     try loadStrictly(module, architecture: architecture, numClasses: numClasses, stateDict: stateDict, path: path)
     return module
 }

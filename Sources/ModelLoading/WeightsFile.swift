@@ -1,6 +1,7 @@
 // Where a model's weights come from: a file given by path, or a zoo name whose file is in the
 // local cache (`vision zoo download NAME` puts it there). Nothing here touches the network.
 
+import Checkpoints
 import Foundation
 import Models
 
@@ -31,6 +32,27 @@ public struct WeightsFile: Sendable, Equatable {
     /// - Throws: `ModelLoadingError` when the file is not in `cache`.
     public init(cached entry: ZooEntry, cache: ZooCache = .current) throws {
         self.init(path: try Self.requireCached(entry, cache), zooEntry: entry)
+    }
+
+    /// The zoo entry these weights are: the one named, else the one whose file name the path ends
+    /// with (`…/googlenet-1378be20.pth`, torchvision's names carry the hash prefix) when it is for
+    /// `architecture` (any, when nil).
+    public func identifiedZooEntry(architecture: String? = nil) -> ZooEntry? {
+        if let zooEntry { return zooEntry }
+        guard let entry = Zoo.entry(fileName: URL(fileURLWithPath: path).lastPathComponent) else { return nil }
+        return architecture == nil || entry.architecture == architecture ? entry : nil
+    }
+
+    /// Whether a model of `architecture` loading these weights must run with torchvision's
+    /// `transform_input`: as the file's metadata records (`transform_input`), else as the zoo entry
+    /// the weights are (googlenet's and inception_v3's: yes, as torchvision's builders set it).
+    public func transformInput(architecture: String, metadata: ModelMetadata) -> Bool {
+        metadata.transformInput ?? identifiedZooEntry(architecture: architecture)?.transformInput ?? false
+    }
+
+    /// `transformInput(architecture:metadata:)` for a file given by path.
+    public static func transformInput(path: String, architecture: String, metadata: ModelMetadata) -> Bool {
+        WeightsFile(path: path, zooEntry: nil).transformInput(architecture: architecture, metadata: metadata)
     }
 
     private init(path: String, zooEntry: ZooEntry?) {

@@ -25,6 +25,42 @@ public final class BasicConv2d: Module, @unchecked Sendable {
     public override func forward(_ x: Tensor) -> Tensor { conv.forward(x, then: bn, activation: .relu) }
 }
 
+/// A model with torchvision's `transform_input` flag (GoogLeNet, Inception v3). torchvision's
+/// builders turn it on when they load the zoo's weights (ported from TensorFlow, they expect inputs
+/// in [−1, 1]); `LoadedModel`, `vision train --pretrained` and the checkpoints they write do as well
+/// (`ZooEntry.transformInput`, metadata `transform_input`).
+public protocol InputTransforming: AnyObject {
+    /// Re-normalise the input as torchvision's `transform_input` before the first layer.
+    var transformInput: Bool { get set }
+}
+
+extension GoogLeNet: InputTransforming {}
+extension InceptionV3: InputTransforming {}
+
+/// A model whose training-mode forward also gives auxiliary classifiers' logits (GoogLeNet's aux1
+/// and aux2, Inception v3's AuxLogits), for a loss main + w·Σ aux (`Trainer`).
+public protocol AuxiliaryClassifiers: AnyObject {
+    /// The main logits and, in training mode, the auxiliary heads' (none in evaluation mode or
+    /// without auxiliary heads), each [N, classes].
+    func logitsWithAuxiliary(_ input: Tensor) -> (logits: Tensor, auxiliary: [Tensor])
+}
+
+extension GoogLeNet: AuxiliaryClassifiers {
+    /// The main logits and [aux1, aux2] (torchvision's order in its loss: aux1 then aux2).
+    public func logitsWithAuxiliary(_ input: Tensor) -> (logits: Tensor, auxiliary: [Tensor]) {
+        let out = forwardWithAuxiliary(input)
+        return (out.logits, [out.aux1, out.aux2].compactMap { $0 })
+    }
+}
+
+extension InceptionV3: AuxiliaryClassifiers {
+    /// The main logits and [AuxLogits].
+    public func logitsWithAuxiliary(_ input: Tensor) -> (logits: Tensor, auxiliary: [Tensor]) {
+        let out = forwardWithAuxiliary(input)
+        return (out.logits, [out.auxLogits].compactMap { $0 })
+    }
+}
+
 /// torchvision's `_transform_input` of GoogLeNet and Inception v3 (used with their ImageNet
 /// weights): re-normalises an input normalised with ImageNet's mean and std to the (x − 0.5)/0.5
 /// the ported weights expect, channel c ↦ x_c · (std_c / 0.5) + (mean_c − 0.5) / 0.5.

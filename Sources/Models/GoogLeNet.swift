@@ -5,7 +5,7 @@
 //
 // Outputs: `forward` returns the main logits in both modes (torchvision's eval output; in
 // training torchvision returns a (logits, aux2, aux1) tuple, which `forwardWithAuxiliary` gives
-// for a loss such as main + 0.3·(aux1 + aux2)).
+// for a loss such as main + 0.4·(aux1 + aux2), which `Trainer` uses via `AuxiliaryClassifiers`).
 
 import NN
 import Tensors

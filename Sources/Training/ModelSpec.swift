@@ -8,6 +8,8 @@
 //   input_channels   "1" or "3"
 //   image_size       the crop size, i.e. the side of the images the model sees
 //   normalize_mean, normalize_std   JSON arrays, one value per channel
+//   transform_input  "true" when the model runs with torchvision's transform_input (googlenet and
+//                    inception_v3 fine-tuned from the zoo's weights); absent otherwise
 
 import Checkpoints
 import Foundation
@@ -29,15 +31,18 @@ public struct ModelSpec: Sendable, Equatable {
     public var inputChannels: Int
     /// Eval preprocessing: resize the shorter side, centre-crop, normalise.
     public var preprocessing: ImageClassificationPreset
+    /// Whether the model runs with torchvision's `transform_input` (`InputTransforming` models).
+    public var transformInput: Bool
 
     /// A spec; `numClasses` defaults to the number of class names.
     public init(architecture: String, numClasses: Int? = nil, classNames: [String], inputChannels: Int = 3,
-                preprocessing: ImageClassificationPreset = ImageClassificationPreset()) {
+                preprocessing: ImageClassificationPreset = ImageClassificationPreset(), transformInput: Bool = false) {
         self.architecture = architecture
         self.numClasses = numClasses ?? classNames.count
         self.classNames = classNames
         self.inputChannels = inputChannels
         self.preprocessing = preprocessing
+        self.transformInput = transformInput
     }
 
     /// Fashion-MNIST's preprocessing for 28×28 gray images: no resize or crop, normalised with
@@ -48,11 +53,15 @@ public struct ModelSpec: Sendable, Equatable {
     /// Builds the architecture with fresh weights. With a `seed`, they are the weights PyTorch
     /// gives after `torch.manual_seed(seed)` (drawn from a generator seeded for this build alone,
     /// `TorchGenerator.withSeededDefault`); without, they come from the process-wide generator.
+    /// `transformInput` is set on models that have it.
     public func makeModel(seed: UInt64? = nil) throws -> Module {
-        guard let seed else { return try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels) }
-        return try TorchGenerator.withSeededDefault(seed) {
-            try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
-        }
+        let model = try seed.map { seed in
+            try TorchGenerator.withSeededDefault(seed) {
+                try Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
+            }
+        } ?? Architectures.build(architecture, numClasses: numClasses, inputChannels: inputChannels)
+        if transformInput { (model as? InputTransforming)?.transformInput = true }
+        return model
     }
 
     // MARK: Metadata
@@ -62,7 +71,8 @@ public struct ModelSpec: Sendable, Equatable {
         var m = ModelMetadata(architecture: architecture, numClasses: numClasses,
                               classNames: classNames.isEmpty ? nil : classNames,
                               preprocessing: ZooPreset(resizeSize: preprocessing.resizeSize, cropSize: preprocessing.cropSize,
-                                                       interpolation: preprocessing.interpolation.rawValue).metadataValue).map
+                                                       interpolation: preprocessing.interpolation.rawValue).metadataValue,
+                              transformInput: transformInput ? true : nil).map
         m["input_channels"] = String(inputChannels)
         m["image_size"] = String(preprocessing.cropSize)
         m["normalize_mean"] = Self.jsonArray(preprocessing.mean)
@@ -117,7 +127,7 @@ public struct ModelSpec: Sendable, Equatable {
             throw fail("metadata 'class_names' has \(names.count) names for \(numClasses) classes")
         }
         self.init(architecture: architecture, numClasses: numClasses, classNames: names, inputChannels: channels,
-                  preprocessing: preset)
+                  preprocessing: preset, transformInput: meta.transformInput ?? false)
     }
 
     /// The (C, H, W) shape of the images the model takes after preprocessing.

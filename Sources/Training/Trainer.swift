@@ -306,11 +306,24 @@ public final class Trainer {
         return result(.completed)
     }
 
-    /// One optimisation step; returns the batch's loss and the number of correct top-1 predictions.
+    /// The weight of each auxiliary classifier's loss (googlenet's aux1 and aux2, inception_v3's
+    /// AuxLogits): loss = main + 0.4 · Σ aux, the weighting of PyTorch's fine-tuning recipe for
+    /// these models (the GoogLeNet paper used 0.3).
+    public static let auxiliaryLossWeight: Float = 0.4
+
+    /// One optimisation step; returns the batch's loss (with the auxiliary classifiers' terms, see
+    /// `auxiliaryLossWeight`) and the number of correct top-1 predictions of the main logits.
     private func trainStep(_ batch: Batch, epoch: Int) throws -> (Float, Int) {
         optimizer.zeroGrad()
-        let logits = model(batch.images)
-        let loss = crossEntropy(logits, batch.labels, labelSmoothing: Float(config.labelSmoothing))
+        let smoothing = Float(config.labelSmoothing)
+        let (logits, auxiliary) = (model as? AuxiliaryClassifiers)?.logitsWithAuxiliary(batch.images) ?? (model(batch.images), [])
+        var loss = crossEntropy(logits, batch.labels, labelSmoothing: smoothing)
+        if !auxiliary.isEmpty {
+            let aux = auxiliary.dropFirst().reduce(crossEntropy(auxiliary[0], batch.labels, labelSmoothing: smoothing)) {
+                $0 + crossEntropy($1, batch.labels, labelSmoothing: smoothing)
+            }
+            loss = loss + Self.auxiliaryLossWeight * aux
+        }
         let value = loss.item()
         guard value.isFinite else {
             let kept = checkpointPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }

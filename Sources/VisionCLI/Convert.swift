@@ -32,10 +32,13 @@ struct Convert: ParsableCommand {
         let names = classes == Zoo.imagenetCategories.count
             ? Zoo.imagenetCategories : inputMetadata.classNames.flatMap { $0.count == classes ? $0 : nil }
         let preset = name.zooEntry?.preset ?? inputMetadata.preprocessing.flatMap { ZooPreset(metadataValue: $0) } ?? .imagenet
+        // googlenet/inception_v3 from the zoo's file (or a file recording it) keep transform_input.
+        let transformInput = WeightsFile.transformInput(path: input, architecture: name.architecture, metadata: inputMetadata)
         let metadata = ModelMetadata(architecture: name.architecture, numClasses: classes, classNames: names,
-                                     preprocessing: preset.metadataValue)
+                                     preprocessing: preset.metadataValue, transformInput: transformInput ? true : nil)
         let out = module.checkpointStateDict()
         try saveSafetensors(out, metadata: metadata.map, to: output)
-        print("\(output): \(name.architecture), \(classes) classes, \(out.count) tensors, preset \(preset.metadataValue)")
+        print("\(output): \(name.architecture), \(classes) classes, \(out.count) tensors, preset \(preset.metadataValue)"
+            + (transformInput ? ", transform_input" : ""))
     }
 }

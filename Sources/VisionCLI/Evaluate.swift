@@ -71,7 +71,11 @@ struct Evaluate: ParsableCommand {
             guard let model else {
                 throw CLIError("\(weights): the file does not record its architecture; pass --model NAME")
             }
-            spec = ModelSpec(architecture: try ModelName(model).architecture, classNames: source.classes)
+            let architecture = try ModelName(model).architecture
+            // googlenet/inception_v3 with the zoo's file: transform_input, as torchvision's builders.
+            spec = ModelSpec(architecture: architecture, classNames: source.classes,
+                             transformInput: WeightsFile.transformInput(path: weights, architecture: architecture,
+                                                                        metadata: ModelMetadata(checkpoint.model.metadata)))
         }
         let modelSpec = spec!
         if !modelSpec.classNames.isEmpty && modelSpec.classNames != source.classes {

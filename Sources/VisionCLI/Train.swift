@@ -171,13 +171,15 @@ struct Train: ParsableCommand {
                 print("  the cosine schedule now spans \(config.epochs) epochs: from epoch \(info.epochsCompleted + 1) the LR follows it")
             }
         } else {
-            let spec = data.spec
+            var spec = data.spec
+            let start = try pretrained.map { try loadPretrainedWeights($0, architecture: spec.architecture) }
+            // googlenet/inception_v3 from the zoo's weights train (and are recorded) with transform_input.
+            if start?.transformInput == true { spec.transformInput = true }
             let module = try spec.makeModel(seed: config.seed)
             trainer = try Trainer(model: module, spec: spec, config: config, checkpointPath: out, metricsPath: metricsPath)
-            if let pretrained {
-                let (path, weights) = try loadPretrainedWeights(pretrained)
-                let report = try FineTuning.loadPretrained(weights, into: module, path: path)
-                print("pretrained \(path): \(report)")
+            if let start {
+                let report = try FineTuning.loadPretrained(start.weights, into: module, path: start.path)
+                print("pretrained \(start.path): \(report)" + (spec.transformInput ? " (with transform_input)" : ""))
             }
         }
 
@@ -227,8 +229,10 @@ struct Train: ParsableCommand {
     }
 }
 
-/// Weights for `--pretrained`: a file, or a zoo name whose file is cached.
-func loadPretrainedWeights(_ name: String) throws -> (path: String, weights: StateDict) {
+/// Weights for `--pretrained`: a file, or a zoo name whose file is cached; and whether a model of
+/// `architecture` needs torchvision's transform_input for them (`WeightsFile.transformInput`).
+func loadPretrainedWeights(_ name: String, architecture: String) throws -> (path: String, weights: StateDict, transformInput: Bool) {
     let file = try WeightsFile(name, option: "--pretrained")
-    return (file.path, try TrainingCheckpoint.load(file.path).model)
+    let weights = try TrainingCheckpoint.load(file.path).model
+    return (file.path, weights, file.transformInput(architecture: architecture, metadata: ModelMetadata(weights.metadata)))
 }

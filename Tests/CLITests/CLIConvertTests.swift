@@ -35,6 +35,31 @@ import TestSupport
         #expect(top.first?["index"] as? Int == best)
     }
 
+    /// The zoo's googlenet file (by its file name) converts to a file recording transform_input,
+    /// which `classify` then applies; another googlenet file does not record it.
+    @Test func convertKeepsTransformInputOfTheZoosGoogLeNet() throws {
+        let entry = try #require(Zoo.entry(named: "googlenet"))
+        let directory = CLIFixture.directory + "/googlenet-convert"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = try TorchGenerator.withSeededDefault(2) { try Architectures.build("googlenet").checkpointStateDict() }
+        let zooFile = directory + "/" + entry.fileName, other = directory + "/mine.safetensors"
+        try saveSafetensors(state, metadata: [:], to: zooFile)
+        try saveSafetensors(state, metadata: [:], to: other)
+        let home = CLIFixture.home("convert")
+        for (input, expected) in [(zooFile, true), (other, false)] {
+            let output = directory + "/out-\(expected).safetensors"
+            let result = try VisionProcess.run(["convert", input, output, "--model", "googlenet"], visionHome: home)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("transform_input") == expected, "\(result.stdout)")
+            let metadata = ModelMetadata(try loadCheckpoint(output).metadata)
+            #expect(metadata.transformInput == (expected ? true : nil) && metadata.architecture == "googlenet")
+            #expect(metadata.preprocessing.flatMap { ZooPreset(metadataValue: $0) } == entry.preset)
+            let loaded = try LoadedModel.load(weights: output)
+            #expect((loaded.module as? InputTransforming)?.transformInput == expected)
+        }
+    }
+
     @Test func convertRejectsWrongArchitecture() throws {
         let output = CLIFixture.directory + "/wrong.safetensors"
         try? FileManager.default.removeItem(atPath: output)

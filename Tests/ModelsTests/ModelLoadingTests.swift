@@ -118,6 +118,49 @@ private enum LoadingFixture {
         #expect(full.module.stateDict().first { $0.name == "conv1.weight" }?.tensor.shape == [64, 3, 7, 7])
     }
 
+    /// torchvision's googlenet(weights=...) sets transform_input; get_model("googlenet") +
+    /// load_state_dict does not. So: on for the zoo's weights (by zoo name, by the default cached
+    /// file, or by a path ending in the zoo's file name) and for files recording it; off for other
+    /// files, even with `--model googlenet` (whose preset still applies).
+    @Test func zooWeightsOfGoogLeNetTurnTransformInputOn() throws {
+        let cache = try LoadingFixture.scratchCache()
+        defer { try? FileManager.default.removeItem(atPath: cache.root) }
+        let entry = try #require(Zoo.entry(named: "googlenet"))
+        #expect(entry.transformInput && Zoo.entry(named: "inception_v3")?.transformInput == true)
+        let state = try Init.$skipsRandomDraws.withValue(true) { try Architectures.build("googlenet").checkpointStateDict() }
+        try saveSafetensors(state, metadata: [:], to: cache.path(for: entry))
+        let renamed = cache.root + "/" + entry.fileName, plain = cache.root + "/mine.safetensors"
+        try saveSafetensors(state, metadata: [:], to: renamed)
+        try saveSafetensors(state, metadata: [:], to: plain)
+        let recorded = cache.root + "/recorded.safetensors"
+        try saveSafetensors(state, metadata: ModelMetadata(architecture: "googlenet", numClasses: 1000, transformInput: true).map,
+                            to: recorded)
+        func transforms(_ loaded: LoadedModel) -> Bool? { (loaded.module as? InputTransforming)?.transformInput }
+        #expect(transforms(try LoadedModel.load(weights: "googlenet", cache: cache)) == true)
+        #expect(transforms(try LoadedModel.load(model: "googlenet", cache: cache)) == true)
+        let byFileName = try LoadedModel.load(weights: renamed, cache: cache)
+        #expect(transforms(byFileName) == true && byFileName.architecture == "googlenet" && byFileName.zooEntry == entry)
+        #expect(transforms(try LoadedModel.load(model: "googlenet", weights: renamed, cache: cache)) == true)
+        #expect(transforms(try LoadedModel.load(weights: recorded, cache: cache)) == true)
+        let mine = try LoadedModel.load(model: "googlenet", weights: plain, cache: cache)
+        #expect(transforms(mine) == false && mine.preset.resizeSize == 256 && mine.zooEntry == entry)
+        // Evaluation outputs only the main logits.
+        let x = Tensor.zeros([1, 3, 64, 64])
+        #expect(withNoGrad { mine.module(x) }.shape == [1, 1000])
+        // torchvision's googlenet(weights=...) state dict has no aux keys (it dropped the heads): it loads too.
+        let noAux = cache.root + "/googlenet-no-aux.safetensors"
+        try saveSafetensors(StateDict(state.entries.filter { !$0.name.hasPrefix("aux") }.map { ($0.name, $0.tensor) }),
+                            metadata: [:], to: noAux)
+        let dropped = try LoadedModel.load(model: "googlenet", weights: noAux, cache: cache)
+        #expect(!dropped.module.stateDict().contains { $0.name.hasPrefix("aux") } && transforms(dropped) == false)
+        // A training spec records it and rebuilds the model with it.
+        let spec = ModelSpec(architecture: "googlenet", classNames: ["a", "b"], transformInput: true)
+        #expect(spec.metadata["transform_input"] == "true")
+        #expect(try ModelSpec(metadata: spec.metadata, path: "x") == spec)
+        #expect((try spec.makeModel() as? InputTransforming)?.transformInput == true)
+        #expect(ModelSpec(architecture: "googlenet", classNames: ["a", "b"]).metadata["transform_input"] == nil)
+    }
+
     @Test func grayTrainedCheckpointKeepsItsChannelsAndNormalisation() throws {
         let cache = try LoadingFixture.scratchCache()
         defer { try? FileManager.default.removeItem(atPath: cache.root) }

@@ -34,23 +34,43 @@ enum ModelFixtures {
         return all
     }()
 
-    struct LogitCase: Decodable, CustomStringConvertible {
+    /// The script's weight formulas: "sin" (the original) and "chirp" (pseudo-random signs and a
+    /// gain on rank ≥ 2 weights, so the logits depend on the input, not only on the biases).
+    enum Formula: Sendable, Equatable, CustomStringConvertible {
+        case sin, chirp(gain: Double)
+        init(name: String?, gain: Double?) {
+            self = name == "chirp" ? .chirp(gain: gain ?? 1) : .sin
+        }
+        var description: String {
+            switch self { case .sin: "sin"; case .chirp(let gain): "chirp, gain \(gain)" }
+        }
+    }
+
+    struct LogitCase: Decodable, Sendable, CustomStringConvertible {
         let model: String
         let inputSize: Int
         let logits: [Float]
-        var description: String { model }
+        /// The case's own gain, when the file's cases have their own.
+        let gain: Double?
+        /// The formula: the file's, with the case's gain when it has one.
+        var weights: Formula = .sin
+        var description: String { weights == .sin ? model : "\(model) (\(weights))" }
+        enum CodingKeys: String, CodingKey { case model, inputSize, logits, gain }
     }
 
     static let logitCases: [LogitCase] = {
-        struct File: Decodable { let cases: [LogitCase] }
-        return urls("logits").flatMap { try! JSONDecoder().decode(File.self, from: Data(contentsOf: $0)).cases }
+        struct File: Decodable { let weights: String?; let gain: Double?; let cases: [LogitCase] }
+        return urls("logits").flatMap { url -> [LogitCase] in
+            let file = try! JSONDecoder().decode(File.self, from: Data(contentsOf: url))
+            return file.cases.map { var c = $0; c.weights = Formula(name: file.weights, gain: c.gain ?? file.gain); return c }
+        }
     }()
 
     /// `name` in eval mode with the formula weights (the script's `formula_model_and_input`).
-    static func formulaModel(_ name: String) throws -> Module {
+    static func formulaModel(_ name: String, weights: Formula = .sin) throws -> Module {
         let model = try Architectures.build(name)
         try model.loadStateDict(model.stateDict().enumerated().map { k, entry in
-            (entry.name, formulaTensor(key: entry.name, shape: entry.tensor.shape, index: k))
+            (entry.name, formulaTensor(key: entry.name, shape: entry.tensor.shape, index: k, weights: weights))
         })
         return model.eval()
     }
@@ -62,16 +82,19 @@ enum ModelFixtures {
     }
 
     /// The fixture script's weight formula for the k-th state-dict entry.
-    static func formulaTensor(key: String, shape: [Int], index k: Int) -> Tensor {
+    static func formulaTensor(key: String, shape: [Int], index k: Int, weights: Formula = .sin) -> Tensor {
         let n = Shape.count(shape)
         let leaf = key.split(separator: ".").last.map(String.init) ?? key
         var values = [Float](repeating: 0, count: n)
         let fanIn = shape.count >= 2 ? shape.dropFirst(1).reduce(1, *) : 1
+        let chirp: Bool, gain: Double
+        switch weights { case .sin: (chirp, gain) = (false, 1); case .chirp(let g): (chirp, gain) = (true, g) }
         for i in 0..<n {
-            let s = sin(0.37 * Double(i) + 1.3 * Double(k))
+            let phase = chirp ? Double((i * i + 3 * i) % 10007) : Double(i)
+            let s = sin(0.37 * phase + 1.3 * Double(k))
             let v: Double
             if leaf == "num_batches_tracked" { v = 0 }
-            else if shape.count >= 2 { v = s / Double(fanIn).squareRoot() }
+            else if shape.count >= 2 { v = gain * s / Double(fanIn).squareRoot() }
             else if leaf == "weight" { v = 1 + 0.1 * s }
             else if leaf == "running_var" { v = 0.5 + 0.5 * s * s }
             else { v = 0.1 * s }
@@ -110,7 +133,7 @@ enum ModelFixtures {
     }
 
     func checkLogits(_ c: ModelFixtures.LogitCase, foldBatchNorm: Bool) throws {
-        let model = try ModelFixtures.formulaModel(c.model)
+        let model = try ModelFixtures.formulaModel(c.model, weights: c.weights)
         if foldBatchNorm { model.foldBatchNormsForInference() }
         let y = withNoGrad { model(ModelFixtures.formulaInput(c.inputSize)) }
         #expect(y.shape == [2, 1000])

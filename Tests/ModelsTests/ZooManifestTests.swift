@@ -39,7 +39,9 @@ import SwiftVision
             #expect(e.numParams > 1_000_000)
             #expect(e.preset.cropSize >= 224 && e.preset.cropSize <= 600 && e.preset.resizeSize >= e.preset.cropSize, "\(e.name)")
             #expect(["bilinear", "bicubic"].contains(e.preset.interpolation), "\(e.name)")
-            #expect(e.name == e.architecture || e.name == e.architecture + "_v2")
+            #expect(["", "_v2", "_swag", "_swag_linear"].map { e.architecture + $0 }.contains(e.name), "\(e.name)")
+            // torchvision's googlenet and inception_v3 builders set transform_input with weights.
+            #expect(e.transformInput == ["googlenet", "inception_v3"].contains(e.architecture), "\(e.name)")
         }
     }
 
@@ -47,7 +49,10 @@ import SwiftVision
     @Test func familyPresetsAreTorchvisions() throws {
         for (name, resize, crop, interpolation) in [("efficientnet_b0", 256, 224, "bicubic"), ("efficientnet_b7", 600, 600, "bicubic"),
                                                    ("efficientnet_v2_s", 384, 384, "bilinear"), ("convnext_tiny", 236, 224, "bilinear"),
-                                                   ("regnet_y_400mf_v2", 232, 224, "bilinear"), ("mobilenet_v3_large", 256, 224, "bilinear")] {
+                                                   ("regnet_y_400mf_v2", 232, 224, "bilinear"), ("mobilenet_v3_large", 256, 224, "bilinear"),
+                                                   ("googlenet", 256, 224, "bilinear"), ("inception_v3", 342, 299, "bilinear"),
+                                                   ("regnet_y_16gf_swag", 384, 384, "bicubic"), ("regnet_y_32gf_swag_linear", 224, 224, "bicubic"),
+                                                   ("regnet_y_128gf_swag", 384, 384, "bicubic"), ("regnet_y_128gf_swag_linear", 224, 224, "bicubic")] {
             let e = try #require(Zoo.entry(named: name))
             #expect(e.preset.resizeSize == resize && e.preset.cropSize == crop && e.preset.interpolation == interpolation, "\(name)")
         }
@@ -55,10 +60,14 @@ import SwiftVision
 
     /// torchvision's published parameter count of every entry is that of the model this package
     /// builds for it (the weights would not load otherwise; checked without downloading them).
+    /// googlenet's count is without its auxiliary heads, which torchvision's builder drops after
+    /// loading the weights (inception_v3's keeps its head, and its count includes it).
     @Test func everyEntrysParameterCountIsTheBuiltModels() throws {
         for e in Zoo.entries {
             let model = try Init.$skipsRandomDraws.withValue(true) { try Architectures.build(e.architecture, numClasses: e.numClasses) }
-            let count = model.parameters().reduce(0) { $0 + $1.value.count }
+            let dropped = e.architecture == "googlenet" ? ["aux1.", "aux2."] : []
+            let count = model.namedParameters().filter { p in !dropped.contains { p.name.hasPrefix($0) } }
+                .reduce(0) { $0 + $1.parameter.value.count }
             #expect(count == e.numParams, "\(e.name): \(count) parameters built, torchvision publishes \(e.numParams)")
         }
     }
@@ -79,6 +88,8 @@ import SwiftVision
             #expect(item["numParams"] as? Int == e.numParams)
             #expect(item["acc1"] as? Double == e.acc1)
             #expect(item["acc5"] as? Double == e.acc5)
+            #expect(item["weights"] as? String == e.weights)
+            #expect((item["transformInput"] as? Bool ?? false) == e.transformInput, "\(e.name)")
         }
         let text = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("Weights/imagenet_categories.txt"), encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)

@@ -8,6 +8,9 @@ public enum Zoo {
     /// The entry called `name`, or nil.
     public static func entry(named name: String) -> ZooEntry? { entries.first { $0.name == name } }
 
+    /// The entry whose file is called `fileName` (e.g. `googlenet-1378be20.pth`), or nil.
+    public static func entry(fileName: String) -> ZooEntry? { entries.first { $0.fileName == fileName } }
+
     /// The entry called `name`, or throws an error listing the known names.
     public static func entry(_ name: String) throws -> ZooEntry {
         guard let e = entry(named: name) else { throw UnknownZooEntry(name: name) }

@@ -55,7 +55,8 @@ public struct ZooPreset: Sendable, Equatable {
 
 /// A set of pretrained torchvision weights (see `Zoo.entries`).
 public struct ZooEntry: Sendable, Equatable {
-    /// Zoo name: the architecture name for IMAGENET1K_V1 weights, `<arch>_v2` for IMAGENET1K_V2.
+    /// Zoo name: the architecture name for IMAGENET1K_V1 weights, `<arch>_v2` for IMAGENET1K_V2,
+    /// `<arch>_swag` for IMAGENET1K_SWAG_E2E_V1 and `<arch>_swag_linear` for IMAGENET1K_SWAG_LINEAR_V1.
     public var name: String
     /// Builder name for `Architectures.build`.
     public var architecture: String
@@ -73,14 +74,19 @@ public struct ZooEntry: Sendable, Equatable {
     public var acc1: Double
     /// Published ImageNet-1k top-5 accuracy, percent.
     public var acc5: Double
-    /// Number of parameters.
+    /// Number of parameters of the model torchvision's builder returns with these weights
+    /// (googlenet's drops its auxiliary heads, inception_v3's keeps its one).
     public var numParams: Int
+    /// Whether the model must run with torchvision's `transform_input` for these weights (as
+    /// torchvision's googlenet and inception_v3 builders set it when given weights).
+    public var transformInput: Bool
 
     public init(name: String, architecture: String, weights: String, url: String, sha256Prefix: String,
-                preset: ZooPreset, numClasses: Int, acc1: Double, acc5: Double, numParams: Int) {
+                preset: ZooPreset, numClasses: Int, acc1: Double, acc5: Double, numParams: Int,
+                transformInput: Bool = false) {
         self.name = name; self.architecture = architecture; self.weights = weights; self.url = url
         self.sha256Prefix = sha256Prefix; self.preset = preset; self.numClasses = numClasses
-        self.acc1 = acc1; self.acc5 = acc5; self.numParams = numParams
+        self.acc1 = acc1; self.acc5 = acc5; self.numParams = numParams; self.transformInput = transformInput
     }
 
     /// The file name, the last path component of `url` (e.g. `resnet18-f37072fd.pth`).
