@@ -6,6 +6,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <stdint.h>
+#include <pthread.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
 
@@ -114,8 +115,27 @@ enum { WORKSPACE_SLOTS = 9 };
 static _Thread_local float *workspace_buffers[WORKSPACE_SLOTS];
 static _Thread_local size_t workspace_capacity[WORKSPACE_SLOTS];
 
+/// Frees the exiting thread's workspaces (threads of a caller's pool come and go; without this each
+/// left its buffers behind). Runs before the thread's _Thread_local storage goes away.
+static pthread_key_t workspace_key;
+static pthread_once_t workspace_key_once = PTHREAD_ONCE_INIT;
+
+static void free_workspaces(void *unused) {
+    (void)unused;
+    for (int slot = 0; slot < WORKSPACE_SLOTS; slot++) {
+        free(workspace_buffers[slot]);
+        workspace_buffers[slot] = NULL;
+        workspace_capacity[slot] = 0;
+    }
+}
+
+static void make_workspace_key(void) { pthread_key_create(&workspace_key, free_workspaces); }
+
 float *vk_workspace(int slot, size_t floats) {
     if (workspace_capacity[slot] >= floats) return workspace_buffers[slot];
+    // The key's value only marks the thread as holding workspaces (the destructor needs non-NULL).
+    pthread_once(&workspace_key_once, make_workspace_key);
+    pthread_setspecific(workspace_key, (void *)1);
     size_t bytes = ((floats * sizeof(float)) + 4095) & ~(size_t)4095;
     float *fresh = aligned_alloc(64, bytes);
     if (!fresh) return NULL;

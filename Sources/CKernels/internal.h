@@ -110,7 +110,7 @@ double vk_fma_avx512(long iterations);
 
 /// A 64-byte-aligned buffer of at least `floats` floats owned by the calling thread (slot 0–3 for
 /// gemm.c and conv.c, 4–5 for winograd.c, 6–7 for conv_direct.c, 8 for conv_depthwise.c),
-/// grown on demand and kept for the thread's life; NULL if memory runs out.
+/// grown on demand, kept for the thread's life and freed when it exits; NULL if memory runs out.
 float *vk_workspace(int slot, size_t floats);
 
 /// Stores a finished tile held in `tmp` (mr×nr, row stride `ld`) with the epilogue rules of vk_tile_fn.
