@@ -22,7 +22,7 @@ top5 = the five most probable classes, in order, are the same for every photo.
 Prints one line per builder (name, parameters, rel, top5, seconds) and a summary; exits 1 if a
 builder exceeds --tolerance or its top-5 differ. Under a miss, notes: both sides' rel against
 torchvision run in float64 (the float32 noise floor: deep seeded ResNets reach 1e-4 on torchvision's
-own), and a preset whose mean/std are not ImageNet's. Builders whose weights would not fit in the free
+own); and, for any builder, a preset whose mean/std are not ImageNet's. Builders whose weights would not fit in the free
 memory or disk, or that would start after --budget seconds, are skipped with the reason.
 
 Run: /tmp/torch-venv/bin/python Scripts/compare_all_builders.py [--vision .build/release/vision]
@@ -114,7 +114,8 @@ def compare(name, vision, images, workdir, tolerance):
         same = all([t["index"] for t in r["top"][:5]] == ref.topk(5).indices.tolist() for r, ref in zip(records, logits))
         notes = []
         if [list(tf.mean), list(tf.std)] != [list(v) for v in IMAGENET]:
-            notes.append(f"torchvision's preset normalises with mean {list(tf.mean)} std {list(tf.std)}, not ImageNet's")
+            notes.append(f"torchvision's preset normalises with mean {list(tf.mean)} std {list(tf.std)}, not ImageNet's "
+                         "(the zoo entry's preset carries them)")
         zeros = int((probs <= 0).sum())
         rel = float("inf") if zeros else float(rel_error(probs.log(), logits).max())
         if zeros:  # an underflowing softmax: log p = −∞ (torchvision's float32 softmax underflows for none)

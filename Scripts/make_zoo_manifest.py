@@ -43,6 +43,9 @@ MEMBERS = {"IMAGENET1K_V1": "", "IMAGENET1K_V2": "_v2", "IMAGENET1K_SWAG_E2E_V1"
            "IMAGENET1K_SWAG_LINEAR_V1": "_swag_linear"}
 # Builders that set transform_input=True when given weights (torchvision's googlenet, inception_v3).
 TRANSFORM_INPUT = {"googlenet", "inception_v3"}
+# torchvision's ImageClassification defaults; an entry's preset overrides them (efficientnet_v2_l: 0.5).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 def entries():
@@ -69,6 +72,8 @@ def entries():
                 "resizeSize": kw.get("resize_size", 256),
                 "cropSize": kw["crop_size"],
                 "interpolation": interpolation.value if interpolation is not None else "bilinear",
+                "mean": [float(v) for v in kw.get("mean", IMAGENET_MEAN)],
+                "std": [float(v) for v in kw.get("std", IMAGENET_STD)],
                 "numClasses": len(member.meta["categories"]),
                 "categories": "imagenet-1k",
                 "acc1": metrics["acc@1"],
@@ -77,6 +82,14 @@ def entries():
                 **({"transformInput": True} if arch in TRANSFORM_INPUT else {}),
             })
     return out
+
+
+def swift_normalization(e):
+    """The preset's mean/std arguments, only where they differ from ZooPreset's ImageNet defaults."""
+    if tuple(e["mean"]) == IMAGENET_MEAN and tuple(e["std"]) == IMAGENET_STD:
+        return ""
+    values = lambda xs: "[" + ", ".join(repr(x) for x in xs) + "]"
+    return f",\n                                    mean: {values(e['mean'])}, std: {values(e['std'])}"
 
 
 def swift_string(s):
@@ -100,7 +113,7 @@ def main():
             f"weights: {swift_string(e['weights'])},\n"
             f"                 url: {swift_string(e['url'])}, sha256Prefix: {swift_string(e['sha256Prefix'])},\n"
             f"                 preset: ZooPreset(resizeSize: {e['resizeSize']}, cropSize: {e['cropSize']}, "
-            f"interpolation: {swift_string(e['interpolation'])}),\n"
+            f"interpolation: {swift_string(e['interpolation'])}{swift_normalization(e)}),\n"
             f"                 numClasses: {e['numClasses']}, acc1: {e['acc1']}, acc5: {e['acc5']}, "
             f"numParams: {e['numParams']}" + (", transformInput: true" if e.get("transformInput") else "") + "),")
     lines += ["    ]", "",

@@ -3,8 +3,9 @@
 //
 // Metadata keys (safetensors `__metadata__`, all strings):
 //   architecture, num_classes, class_names   as `ModelMetadata` (class names: a JSON array)
-//   preprocessing    `imagenet-classification(resize=R,crop=C,interpolation=I)` (`ZooPreset`'s
-//                    format, which `vision classify` already reads)
+//   preprocessing    `imagenet-classification(resize=R,crop=C,interpolation=I[,mean=M/M/M,std=S/S/S])`
+//                    (`ZooPreset`'s format, which `vision classify` already reads; mean/std only
+//                    when they are not ImageNet's)
 //   input_channels   "1" or "3"
 //   image_size       the crop size, i.e. the side of the images the model sees
 //   normalize_mean, normalize_std   JSON arrays, one value per channel
@@ -71,7 +72,8 @@ public struct ModelSpec: Sendable, Equatable {
         var m = ModelMetadata(architecture: architecture, numClasses: numClasses,
                               classNames: classNames.isEmpty ? nil : classNames,
                               preprocessing: ZooPreset(resizeSize: preprocessing.resizeSize, cropSize: preprocessing.cropSize,
-                                                       interpolation: preprocessing.interpolation.rawValue).metadataValue,
+                                                       interpolation: preprocessing.interpolation.rawValue,
+                                                       mean: preprocessing.mean, std: preprocessing.std).metadataValue,
                               transformInput: transformInput ? true : nil).map
         m["input_channels"] = String(inputChannels)
         m["image_size"] = String(preprocessing.cropSize)
@@ -100,6 +102,8 @@ public struct ModelSpec: Sendable, Equatable {
             preset.resizeSize = zoo.resizeSize
             preset.cropSize = zoo.cropSize
             preset.interpolation = interpolation
+            preset.mean = zoo.mean
+            preset.std = zoo.std
         }
         var channels = 3
         if let text = map["input_channels"] {

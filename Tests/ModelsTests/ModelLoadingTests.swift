@@ -84,12 +84,14 @@ private enum LoadingFixture {
         let classes = (0..<10).map { "c\($0)" }
         let model = try TorchGenerator.withSeededDefault(1) { try Architectures.build("resnet18", numClasses: 10) }
         let metadata = ModelMetadata(architecture: "resnet18", numClasses: 10, classNames: classes,
-                                     preprocessing: ZooPreset(resizeSize: 160, cropSize: 128, interpolation: "bicubic").metadataValue)
+                                     preprocessing: ZooPreset(resizeSize: 160, cropSize: 128, interpolation: "bicubic",
+                                                              mean: [0.5, 0.5, 0.5], std: [0.5, 0.25, 0.5]).metadataValue)
         let path = cache.root + "/ten.safetensors"
         try saveSafetensors(model.checkpointStateDict(), metadata: metadata.map, to: path)
         let loaded = try LoadedModel.load(weights: path, cache: cache)
         #expect(loaded.architecture == "resnet18" && loaded.classNames == classes && loaded.zooEntry == nil)
         #expect(loaded.preset.resizeSize == 160 && loaded.preset.cropSize == 128 && loaded.preset.interpolation == .bicubic)
+        #expect(loaded.preset.mean == [0.5, 0.5, 0.5] && loaded.preset.std == [0.5, 0.25, 0.5])
         // The loaded weights are the saved ones, tensor for tensor.
         let saved = model.stateDict(), restored = loaded.module.stateDict()
         #expect(saved.map(\.name) == restored.map(\.name))

@@ -58,6 +58,26 @@ import SwiftVision
         }
     }
 
+    /// efficientnet_v2_l's preset normalises with 0.5/0.5 (torchvision's enum), every other entry
+    /// with ImageNet's mean/std; the non-default values survive the checkpoint metadata string.
+    @Test func normalizationIsTorchvisions() throws {
+        for e in Zoo.entries {
+            let half = e.architecture == "efficientnet_v2_l"
+            #expect(e.preset.mean == (half ? [0.5, 0.5, 0.5] : [0.485, 0.456, 0.406]), "\(e.name)")
+            #expect(e.preset.std == (half ? [0.5, 0.5, 0.5] : [0.229, 0.224, 0.225]), "\(e.name)")
+        }
+        let large = try #require(Zoo.entry(named: "efficientnet_v2_l")).preset
+        #expect(large.metadataValue == "imagenet-classification(resize=480,crop=480,interpolation=bicubic,mean=0.5/0.5/0.5,std=0.5/0.5/0.5)")
+        #expect(ZooPreset(metadataValue: large.metadataValue) == large)
+        #expect(ZooPreset.imagenet.metadataValue == "imagenet-classification(resize=256,crop=224,interpolation=bilinear)")
+        let custom = ZooPreset(resizeSize: 32, cropSize: 28, mean: [0.286], std: [0.353])
+        #expect(ZooPreset(metadataValue: custom.metadataValue) == custom)
+        for bad in ["imagenet-classification(mean=0.5/0.5)", "imagenet-classification(std=0/1/1)",
+                    "imagenet-classification(mean=a/b/c,std=1/1/1)", "imagenet-classification(mean=,std=1)"] {
+            #expect(ZooPreset(metadataValue: bad) == nil, "\(bad)")
+        }
+    }
+
     /// torchvision's published parameter count of every entry is that of the model this package
     /// builds for it (the weights would not load otherwise; checked without downloading them).
     /// googlenet's count is without its auxiliary heads, which torchvision's builder drops after
@@ -85,6 +105,8 @@ import SwiftVision
             #expect(item["sha256Prefix"] as? String == e.sha256Prefix)
             #expect(item["resizeSize"] as? Int == e.preset.resizeSize)
             #expect(item["cropSize"] as? Int == e.preset.cropSize)
+            #expect((item["mean"] as? [Double])?.map(Float.init) == e.preset.mean, "\(e.name)")
+            #expect((item["std"] as? [Double])?.map(Float.init) == e.preset.std, "\(e.name)")
             #expect(item["numParams"] as? Int == e.numParams)
             #expect(item["acc1"] as? Double == e.acc1)
             #expect(item["acc5"] as? Double == e.acc5)

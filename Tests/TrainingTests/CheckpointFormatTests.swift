@@ -25,7 +25,7 @@ extension TrainingTests {
             #expect(raw.keys == modelKeys + (0..<8).map { "train_state.optimizer.\($0).momentum_buffer" })
             #expect(raw.metadata["architecture"] == "small_cnn" && raw.metadata["num_classes"] == "4")
             #expect(raw.metadata["class_names"] == #"["t-shirt","trouser","pull\"over","dress"]"#)
-            #expect(raw.metadata["preprocessing"] == "imagenet-classification(resize=28,crop=28,interpolation=bilinear)")
+            #expect(raw.metadata["preprocessing"] == "imagenet-classification(resize=28,crop=28,interpolation=bilinear,mean=0.286,std=0.353)")
             #expect(raw.metadata["input_channels"] == "1" && raw.metadata["image_size"] == "28")
             #expect(raw.metadata["normalize_mean"] == "[0.286]" && raw.metadata["normalize_std"] == "[0.353]")
             #expect(raw.metadata["train_state.epoch"] == "0" && raw.metadata["train_state.batch"] == "3"

@@ -2,8 +2,9 @@
 // check them, how to preprocess for them, and what torchvision publishes about them.
 
 /// torchvision's eval preset for a set of weights: resize the shorter side, centre-crop, normalise
-/// with the ImageNet mean/std. `Models` knows nothing of images, so this is plain data; the CLI
-/// turns it into an `ImageClassificationPreset`.
+/// with a per-channel mean/std (ImageNet's for almost every entry; 0.5 for efficientnet_v2_l).
+/// `Models` knows nothing of images, so this is plain data; the CLI turns it into an
+/// `ImageClassificationPreset`.
 public struct ZooPreset: Sendable, Equatable {
     /// Shorter side after resizing (256 for V1 weights, 232 for most V2 weights).
     public var resizeSize: Int
@@ -11,28 +12,44 @@ public struct ZooPreset: Sendable, Equatable {
     public var cropSize: Int
     /// Resampling filter name: `bilinear`, `bicubic` or `nearest`.
     public var interpolation: String
+    /// Per-channel mean subtracted after scaling pixels to 0…1.
+    public var mean: [Float]
+    /// Per-channel standard deviation divided by after subtracting `mean`.
+    public var std: [Float]
 
     /// The preset name stored in a checkpoint's `preprocessing` metadata.
     public static let metadataName = "imagenet-classification"
+    /// ImageNet's channel means (torchvision's `ImageClassification` default).
+    public static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
+    /// ImageNet's channel standard deviations (torchvision's `ImageClassification` default).
+    public static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
 
-    public init(resizeSize: Int = 256, cropSize: Int = 224, interpolation: String = "bilinear") {
+    public init(resizeSize: Int = 256, cropSize: Int = 224, interpolation: String = "bilinear",
+                mean: [Float] = Self.imagenetMean, std: [Float] = Self.imagenetStd) {
         self.resizeSize = resizeSize
         self.cropSize = cropSize
         self.interpolation = interpolation
+        self.mean = mean
+        self.std = std
     }
 
     /// torchvision's default ImageNet preset (resize 256, crop 224, bilinear).
     public static let imagenet = ZooPreset()
 
     /// The `preprocessing` metadata value:
-    /// `imagenet-classification(resize=256,crop=224,interpolation=bilinear)`.
+    /// `imagenet-classification(resize=256,crop=224,interpolation=bilinear)`, with
+    /// `,mean=0.5/0.5/0.5,std=0.5/0.5/0.5` appended when they are not ImageNet's.
     public var metadataValue: String {
-        "\(Self.metadataName)(resize=\(resizeSize),crop=\(cropSize),interpolation=\(interpolation))"
+        var text = "\(Self.metadataName)(resize=\(resizeSize),crop=\(cropSize),interpolation=\(interpolation)"
+        if mean != Self.imagenetMean || std != Self.imagenetStd {
+            text += ",mean=\(mean.map { "\($0)" }.joined(separator: "/")),std=\(std.map { "\($0)" }.joined(separator: "/"))"
+        }
+        return text + ")"
     }
 
     /// Parses a `preprocessing` metadata value. A bare `imagenet-classification` is the default
     /// preset; parameters not given keep their defaults. Returns nil for other preset names or
-    /// malformed parameters.
+    /// malformed parameters (including `mean`/`std` lists of different lengths or a `std` ≤ 0).
     public init?(metadataValue text: String) {
         self.init()
         guard text.hasPrefix(Self.metadataName) else { return nil }
@@ -47,9 +64,14 @@ public struct ZooPreset: Sendable, Equatable {
             case "resize": guard let v = Int(kv[1]), v > 0 else { return nil }; resizeSize = v
             case "crop": guard let v = Int(kv[1]), v > 0 else { return nil }; cropSize = v
             case "interpolation": interpolation = kv[1]
+            case "mean", "std":
+                let values = kv[1].split(separator: "/", omittingEmptySubsequences: false).map { Float($0) }
+                guard !values.isEmpty, values.allSatisfy({ $0?.isFinite == true }) else { return nil }
+                if kv[0] == "mean" { mean = values.map { $0! } } else { std = values.map { $0! } }
             default: return nil
             }
         }
+        guard mean.count == std.count, std.allSatisfy({ $0 > 0 }) else { return nil }
     }
 }
 
