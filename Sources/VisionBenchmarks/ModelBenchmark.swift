@@ -1,7 +1,8 @@
 // Measurements behind `vision bench models`: inference latency (batch 1) and throughput (batch 16)
 // of torchvision architectures with random weights, in evaluation mode with BatchNorm folded and no
 // autograd graph — the same work as PyTorch's eval() + inference_mode() in Scripts/bench_models.py.
-// Each result also carries the forward's FLOPs (ModelFLOPs), GFLOP/s and % of the measured FMA peak.
+// Each result also carries the forward's FLOPs (counted by `FLOPCounter` over the products the
+// warm-up ran), GFLOP/s and % of the measured FMA peak.
 
 import Models
 import NN
@@ -16,7 +17,8 @@ public enum ModelBenchmark {
         public var medianSeconds: Double
         public var minSeconds: Double
         public var runs: Int
-        /// FLOPs of one forward at this batch, in billions (`ModelFLOPs`; nil if it cannot count them).
+        /// FLOPs of one forward at this batch, in billions (the convolutions', linear layers' and matrix
+        /// products' multiply-adds, `FLOPCounter`).
         public var gflop: Double?
         /// GFLOP/s at the median time.
         public var gflops: Double?
@@ -38,15 +40,15 @@ public enum ModelBenchmark {
         var g = RandomGenerator(seed: 1)
         let x = Tensor.uniform([batch, 3, size, size], low: -2, high: 2, generator: &g)
         // The model runs through its inference plan (activations allocated once); the warm-up is
-        // the plan's recording run, and its output shape checks the FLOP count's shape walk.
+        // the plan's recording run, which runs every op and so gives the FLOP count.
         let plan = InferencePlan(model, inputShape: x.shape)
         let forward: () -> Tensor = usePlan ? { plan.run(x) } : { withNoGrad { model(x) } }
-        let warmup = forward()
+        let (warmup, counted) = FLOPCounter.count { forward() }
+        let flops: Double? = counted > 0 ? counted : nil
         var sink = warmup.scalars.first ?? 0
         let times = Timing.samples(warmups: 0, runs: runs) { sink += forward().scalars[0] }
         _ = sink
         let median = Timing.median(times)
-        let flops = ModelFLOPs.count(model, inputShape: x.shape, outputShape: warmup.shape)
         let gflops = flops.map { $0 / median / 1e9 }
         let peakGflops = peak ? MachineBenchmark.peak(isa: KernelISA.active, threads: Threading.count) : nil
         let percent = gflops.flatMap { ours in peakGflops.flatMap { $0 > 0 ? 100 * ours / $0 : nil } }

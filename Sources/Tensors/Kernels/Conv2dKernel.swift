@@ -32,6 +32,8 @@ public struct Conv2dGeometry: Sendable, Equatable {
     public var outW: Int { (width + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW + 1 }
     /// Rows of col per group: Cin/g · kh · kw.
     public var kPerGroup: Int { inChannels / groups * kernelH * kernelW }
+    /// Multiply-add FLOPs of the direct convolution: 2 · N · Cout · (Cin/g · kh · kw) · OH · OW.
+    public var forwardFLOPs: Double { 2 * Double(batch) * Double(outChannels) * Double(kPerGroup) * Double(outH * outW) }
     var isPointwise: Bool {
         kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0
     }

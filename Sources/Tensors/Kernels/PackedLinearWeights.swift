@@ -44,20 +44,10 @@ extension Tensor {
     /// `input · Wᵀ + bias` with W packed (inference: no autograd node is recorded). Input [..., in].
     public static func linear(_ input: Tensor, packed: PackedLinearWeights, bias: Tensor? = nil) -> Tensor {
         let outFeatures = packed.outFeatures, inFeatures = packed.inFeatures
-        guard input.rank >= 1, input.shape[input.rank - 1] == inFeatures else {
-            trap("linear: input \(describe(input.shape)) does not match weight [\(outFeatures), \(inFeatures)]")
-        }
-        if let bias, bias.shape != [outFeatures] {
-            trap("linear: bias \(describe(bias.shape)) does not match weight [\(outFeatures), \(inFeatures)]")
-        }
-        let rows = input.count / Swift.max(inFeatures, 1)
-        var out = Tensor(uninitializedShape: Array(input.shape.dropLast()) + [outFeatures])
+        let (output, rows) = linearOutput(input, outFeatures: outFeatures, inFeatures: inFeatures, bias: bias)
+        var out = output
+        FLOPCounter.add(2 * Double(rows) * Double(inFeatures) * Double(outFeatures))
         let po = out.storage.base
-        if let bias {
-            bias.withUnsafeBufferPointer { b in
-                for r in 0..<rows { (po + r &* outFeatures).update(from: b.baseAddress!, count: outFeatures) }
-            }
-        }
         let beta: Float = bias == nil ? 0 : 1
         let isa = packed.isa.code
         let pw = UnsafePointer(packed.storage.base)

@@ -53,6 +53,7 @@ extension Tensor {
             if let residual { out = out + residual }
             return activation == .relu ? out.relu() : out
         }
+        FLOPCounter.add(g.forwardFLOPs)
         var out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         input.withUnsafeBufferPointer { x in
             weight.withUnsafeBufferPointer { w in
@@ -115,6 +116,7 @@ extension Tensor {
                           groups: packed.groups, residual: residual, activation: activation, packed: packed)
         }
         checkEpilogueShapes(g, bias: bias, residual: residual)
+        FLOPCounter.add(g.forwardFLOPs)
         let weights = packed.packed(for: KernelISA.active)
         let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         input.withUnsafeBufferPointer { x in

@@ -99,6 +99,7 @@ extension Tensor {
         let x = batchA == batch ? a : a.broadcastTo(batch + [ar, ac])
         let y = batchB == batch ? b : b.broadcastTo(batch + [br, bc])
         let batches = Shape.count(batch)
+        FLOPCounter.add(2 * Double(batches) * Double(m) * Double(n) * Double(k))
         var out = Tensor(uninitializedShape: batch + [m, n])
         x.withUnsafeBufferPointer { pa in
             y.withUnsafeBufferPointer { pb in
@@ -136,21 +137,14 @@ extension Tensor {
     /// `input · weightᵀ + bias` over the last dimension (PyTorch's `F.linear`): input `[..., in]`,
     /// weight `[out, in]`, bias `[out]`. The bias is written first and GEMM accumulates onto it.
     public static func linear(_ input: Tensor, weight: Tensor, bias: Tensor? = nil) -> Tensor {
-        guard input.rank >= 1, weight.rank == 2, input.shape[input.rank - 1] == weight.shape[1] else {
-            trap("linear: input \(describe(input.shape)) does not match weight \(describe(weight.shape)) (expected input [..., \(weight.rank == 2 ? weight.shape[1] : -1)])")
+        guard weight.rank == 2 else {
+            trap("linear: weight \(describe(weight.shape)) is not [out, in]")
         }
         let outFeatures = weight.shape[0], inFeatures = weight.shape[1]
-        if let bias, bias.shape != [outFeatures] {
-            trap("linear: bias \(describe(bias.shape)) does not match weight \(describe(weight.shape))")
-        }
-        let rows = input.count / Swift.max(inFeatures, 1)
-        var out = Tensor(uninitializedShape: Array(input.shape.dropLast()) + [outFeatures])
+        let (output, rows) = linearOutput(input, outFeatures: outFeatures, inFeatures: inFeatures, bias: bias)
+        var out = output
+        FLOPCounter.add(2 * Double(rows) * Double(inFeatures) * Double(outFeatures))
         let po = out.storage.base
-        if let bias {
-            bias.withUnsafeBufferPointer { b in
-                for r in 0..<rows { (po + r * outFeatures).update(from: b.baseAddress!, count: outFeatures) }
-            }
-        }
         input.withUnsafeBufferPointer { x in
             weight.withUnsafeBufferPointer { w in
                 sgemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
@@ -174,5 +168,25 @@ extension Tensor {
             }
         }
         return out
+    }
+
+    /// The output `[..., out]` of a linear layer on `input` `[..., in]`, prefilled with `bias` in
+    /// every row (GEMM then accumulates onto it), and the number of rows; traps on a shape mismatch.
+    static func linearOutput(_ input: Tensor, outFeatures: Int, inFeatures: Int, bias: Tensor?) -> (Tensor, rows: Int) {
+        guard input.rank >= 1, input.shape[input.rank - 1] == inFeatures else {
+            trap("linear: input \(describe(input.shape)) does not match weight [\(outFeatures), \(inFeatures)] (expected input [..., \(inFeatures)])")
+        }
+        if let bias, bias.shape != [outFeatures] {
+            trap("linear: bias \(describe(bias.shape)) does not match weight [\(outFeatures), \(inFeatures)]")
+        }
+        let rows = input.count / Swift.max(inFeatures, 1)
+        let out = Tensor(uninitializedShape: Array(input.shape.dropLast()) + [outFeatures])
+        if let bias {
+            let po = out.storage.base
+            bias.withUnsafeBufferPointer { b in
+                for r in 0..<rows { (po + r &* outFeatures).update(from: b.baseAddress!, count: outFeatures) }
+            }
+        }
+        return (out, rows)
     }
 }
