@@ -1,7 +1,7 @@
 // Layer normalisation of rows (layernorm_impl.h) for AVX-512F: 16 floats per vector.
 #if defined(__x86_64__)
 #pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma"))), apply_to = function)
-#define LN_VEC 16
+#define VEC_WIDTH 16
 #define LN_IMPL vk_layer_norm_rows_avx512
 #include "layernorm_impl.h"
 #pragma clang attribute pop

@@ -1,45 +1,36 @@
 // Layer normalisation of contiguous rows (layernorm.c), written once with clang's vector types and
-// compiled per ISA: each including file sets LN_VEC (floats per vector), LN_IMPL (the name of the
+// compiled per ISA: each including file sets VEC_WIDTH (floats per vector), LN_IMPL (the name of the
 // function it defines) and the target pragma.
 //
 // Each row of d floats is normalised in three passes while it sits in L1: the sum (four vector
 // accumulators, combined in double), the sum of squares about that mean (the same way: the
 // two-pass form keeps cancellation out of the variance), then y = (x − μ)·rstd·γ + β.
 #include "internal.h"
+#include "vector_impl.h"
 
-#if !defined(LN_VEC) || !defined(LN_IMPL)
-#error "define LN_VEC and LN_IMPL first"
+#if !defined(LN_IMPL)
+#error "define LN_IMPL (and VEC_WIDTH) first"
 #endif
 
-typedef float ln_vec __attribute__((ext_vector_type(LN_VEC)));
-
-static inline ln_vec ln_load(const float *p) {
-    ln_vec v;
-    __builtin_memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline void ln_store(float *p, ln_vec v) { __builtin_memcpy(p, &v, sizeof v); }
-
-static inline double ln_lanes(ln_vec v) {
+static inline double ln_lanes(vec_f32 v) {
     double s = 0;
-    for (int l = 0; l < LN_VEC; l++) s += v[l];
+    for (int l = 0; l < VEC_WIDTH; l++) s += v[l];
     return s;
 }
 
 /// Σ (x[i] − shift)^power for power 1 or 2 over a row of d floats.
 static inline double ln_row_sum(const float *x, long d, float shift, int square) {
-    ln_vec acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
-    const ln_vec s = shift;
+    vec_f32 acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+    const vec_f32 s = shift;
     long i = 0;
-    for (; i + 4 * LN_VEC <= d; i += 4 * LN_VEC) {
-        ln_vec v0 = ln_load(x + i) - s, v1 = ln_load(x + i + LN_VEC) - s;
-        ln_vec v2 = ln_load(x + i + 2 * LN_VEC) - s, v3 = ln_load(x + i + 3 * LN_VEC) - s;
+    for (; i + 4 * VEC_WIDTH <= d; i += 4 * VEC_WIDTH) {
+        vec_f32 v0 = vec_load(x + i) - s, v1 = vec_load(x + i + VEC_WIDTH) - s;
+        vec_f32 v2 = vec_load(x + i + 2 * VEC_WIDTH) - s, v3 = vec_load(x + i + 3 * VEC_WIDTH) - s;
         if (square) { v0 *= v0; v1 *= v1; v2 *= v2; v3 *= v3; }
         acc0 += v0; acc1 += v1; acc2 += v2; acc3 += v3;
     }
-    for (; i + LN_VEC <= d; i += LN_VEC) {
-        ln_vec v = ln_load(x + i) - s;
+    for (; i + VEC_WIDTH <= d; i += VEC_WIDTH) {
+        vec_f32 v = vec_load(x + i) - s;
         acc0 += square ? v * v : v;
     }
     double total = ln_lanes(acc0) + ln_lanes(acc1) + ln_lanes(acc2) + ln_lanes(acc3);
@@ -61,13 +52,13 @@ void LN_IMPL(const float *x, float *y, long rows, long d, const float *gamma, co
         float rs = (float)(1.0 / __builtin_sqrt(var + (double)eps));
         mean[r] = mu;
         rstd[r] = rs;
-        const ln_vec m = mu, q = rs;
+        const vec_f32 m = mu, q = rs;
         long i = 0;
-        for (; i + LN_VEC <= d; i += LN_VEC) {
-            ln_vec v = (ln_load(xr + i) - m) * q;
-            if (gamma) v *= ln_load(gamma + i);
-            if (beta) v += ln_load(beta + i);
-            ln_store(yr + i, v);
+        for (; i + VEC_WIDTH <= d; i += VEC_WIDTH) {
+            vec_f32 v = (vec_load(xr + i) - m) * q;
+            if (gamma) v *= vec_load(gamma + i);
+            if (beta) v += vec_load(beta + i);
+            vec_store(yr + i, v);
         }
         for (; i < d; i++) {
             float v = (xr[i] - mu) * rs;

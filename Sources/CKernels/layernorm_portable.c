@@ -1,4 +1,4 @@
 // Layer normalisation of rows (layernorm_impl.h) in plain C for the baseline ISA: 4 floats per vector.
-#define LN_VEC 4
+#define VEC_WIDTH 4
 #define LN_IMPL vk_layer_norm_rows_portable
 #include "layernorm_impl.h"
