@@ -29,6 +29,7 @@ import json
 import math
 import os
 import statistics
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,6 +117,16 @@ def main():
     batch = torch.stack([tf(Image.open(i).convert("RGB")) for i in images])
     model = seeded_model(architecture, batch)
     workdir = tempfile.mkdtemp(prefix="compare-classify-")
+    try:
+        ok = compare(args, architecture, preset, images, tf, batch, model, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(0 if ok else 1)
+
+
+def compare(args, architecture, preset, images, tf, batch, model, workdir):
+    """Runs vision classify on the seeded weights saved in workdir; prints the comparison (and the
+    cold-start timing with --timing) and returns whether every image agreed."""
     weights = os.path.join(workdir, f"{architecture}-seeded.pth")
     torch.save(model.state_dict(), weights)
     print(f"{args.model}: torchvision {architecture} with {preset}.transforms() = {tf!r}".replace("\n", " ")
@@ -154,7 +165,7 @@ def main():
         print(f"cold start, one JPEG, {args.runs} runs (median): vision {med(ours, 0):.3f} s, peak RSS {med(ours, 1):.0f} MB; "
               f"python+torchvision {med(theirs, 0):.3f} s, peak RSS {med(theirs, 1):.0f} MB; "
               f"ratio {med(ours, 0) / med(theirs, 0):.2f}")
-    sys.exit(0 if ok else 1)
+    return ok
 
 
 if __name__ == "__main__":
