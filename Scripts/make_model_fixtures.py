@@ -163,9 +163,21 @@ def write_family(family, names, logit_cases):
 
 # (builder, input size, {node: output name}) for features.json: torchvision's
 # create_feature_extractor outputs with formula weights.
+# One builder of each family, its stage outputs by module name (torchvision takes a module's last node).
 FEATURE_CASES = [
     ("resnet18", 64, {"layer1": "stage1", "layer3": "stage3", "layer4": "stage4", "avgpool": "pooled"}),
     ("mobilenet_v2", 64, {"features.3": "c3", "features.13": "c13", "features.18": "last"}),
+    ("mobilenet_v3_small", 64, {"features.1": "c1", "features.3": "c3", "features.8": "c8", "features.12": "last"}),
+    ("squeezenet1_1", 64, {"features.4": "c4", "features.9": "c9", "features.12": "last"}),
+    ("densenet121", 64, {"features.denseblock1": "block1", "features.transition2": "transition2",
+                         "features.norm5": "norm5"}),
+    ("googlenet", 64, {"inception3b": "i3b", "inception4e": "i4e", "inception5b": "i5b"}),
+    ("inception_v3", 80, {"Mixed_5d": "m5d", "Mixed_6e": "m6e", "Mixed_7c": "m7c"}),
+    ("mnasnet0_5", 64, {"layers.8": "l8", "layers.11": "l11", "layers.16": "last"}),
+    ("shufflenet_v2_x0_5", 64, {"stage2": "s2", "stage3": "s3", "stage4": "s4", "conv5": "c5"}),
+    ("efficientnet_b0", 64, {"features.2": "f2", "features.5": "f5", "features.8": "last"}),
+    ("regnet_y_400mf", 64, {"stem": "stem", "trunk_output.block2": "b2", "trunk_output.block4": "b4"}),
+    ("convnext_tiny", 64, {"features.1": "s1", "features.5": "s3", "features.7": "s4", "avgpool": "pooled"}),
 ]
 
 
@@ -178,8 +190,10 @@ def write_features():
             out = create_feature_extractor(m, return_nodes=nodes)(x)
         for node, key in nodes.items():
             t = out[key].double()
+            flat = t.reshape(-1)
+            picks = sorted({(j * flat.numel()) // 64 for j in range(min(flat.numel(), 64))})  # spread over the map
             cases.append({"model": name, "inputSize": size, "node": node, "name": key, "shape": list(t.shape),
-                          "head": [float(f"{v:.9g}") for v in t.reshape(-1)[:64].tolist()],
+                          "indices": picks, "values": [float(f"{flat[i].item():.9g}") for i in picks],
                           "sum": float(t.sum()), "absSum": float(t.abs().sum())})
     with open(os.path.join(OUT, "features.json"), "w") as f:
         json.dump({"generator": f"torch {torch.__version__}", "cases": cases}, f, separators=(",", ":"))

@@ -1,5 +1,6 @@
 // Intermediate outputs by torchvision's node names against create_feature_extractor with the
-// fixture script's formula weights (Scripts/make_model_fixtures.py features).
+// fixture script's formula weights (Scripts/make_model_fixtures.py features): the stage outputs of
+// one builder of every family (64 values spread over each map, and its sum), plain and BN-folded.
 
 import Foundation
 import Testing
@@ -10,7 +11,7 @@ import Tensors
 @Suite struct FeatureExtractorTests {
     struct FeatureCase: Decodable, CustomStringConvertible {
         let model: String, inputSize: Int, node: String, name: String
-        let shape: [Int], head: [Float], sum: Double, absSum: Double
+        let shape: [Int], indices: [Int], values: [Float], sum: Double, absSum: Double
         var description: String { "\(model) \(node)" }
     }
 
@@ -31,8 +32,8 @@ import Tensors
             for (c, output) in zip(cases, outputs) {
                 #expect(output.tensor.shape == c.shape, "\(c)")
                 let values = output.tensor.scalars
-                let scale = c.head.map { Swift.abs($0) }.max()!
-                let worst = zip(values, c.head).map { Swift.abs($0 - $1) }.max()!
+                let scale = c.values.map { Swift.abs($0) }.max()!
+                let worst = zip(c.indices, c.values).map { Swift.abs(values[$0] - $1) }.max()!
                 #expect(worst <= 1e-4 * scale, "\(c) (folded: \(foldBatchNorm)): max |Δ| \(worst), scale \(scale)")
                 let sum = values.reduce(0.0) { $0 + Double($1) }
                 #expect(Swift.abs(sum - c.sum) <= 1e-4 * c.absSum, "\(c): sum \(sum) vs \(c.sum)")

@@ -42,7 +42,8 @@ public final class Sequential: Module, @unchecked Sendable {
 
     /// Runs the layers in order; each Conv2d [→ BatchNorm2d] [→ ReLU] run goes through
     /// `Conv2d.forward(_:then:activation:)`, one fused kernel pass in evaluation mode once the
-    /// norms are folded, the separate layers otherwise.
+    /// norms are folded, the separate layers otherwise. A run with a layer a `FeatureExtractor`
+    /// watches calls its layers one by one, so that layer's own output exists.
     public override func forward(_ input: Tensor) -> Tensor {
         var x = input
         var i = 0
@@ -57,7 +58,11 @@ public final class Sequential: Module, @unchecked Sendable {
             if norm != nil { next += 1 }
             let relu = next < layers.count && layers[next] is ReLU
             if relu { next += 1 }
-            x = conv.forward(x, then: norm, activation: relu ? .relu : .none)
+            if layers[i..<next].contains(where: { $0.outputObserver != nil }) {
+                for layer in layers[i..<next] { x = layer(x) }
+            } else {
+                x = conv.forward(x, then: norm, activation: relu ? .relu : .none)
+            }
             i = next
         }
         return x
