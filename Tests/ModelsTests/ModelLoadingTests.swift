@@ -210,4 +210,18 @@ private enum LoadingFixture {
         #expect(name.architecture == "vgg11" && name.zooEntry?.name == "vgg11")
         #expect(try ModelName("resnet101").zooEntry?.preset.resizeSize == 256)
     }
+
+    /// A zoo name's preset normalises with its entry's mean/std: efficientnet_v2_l maps pixel
+    /// values v/255 to (v/255 − 0.5)/0.5, every other entry with ImageNet's values.
+    @Test func zooPresetNormalisesWithItsEntrysMeanAndStd() throws {
+        let image = Image(width: 500, height: 500, channels: 3, value: 255)
+        let large = try #require(try ModelName("efficientnet_v2_l").zooEntry).preset.imagePreset
+        #expect(large.mean == [0.5, 0.5, 0.5] && large.std == [0.5, 0.5, 0.5] && large.cropSize == 480)
+        #expect(large(image).scalars.allSatisfy { Swift.abs($0 - 1) <= 1e-6 })
+        let small = try #require(try ModelName("efficientnet_v2_s").zooEntry).preset.imagePreset
+        let expected = (0..<3).map { (1 - small.mean[$0]) / small.std[$0] }
+        #expect(small.mean == ImageClassificationPreset.imagenetMean && small.std == ImageClassificationPreset.imagenetStd)
+        let values = small(image).scalars, plane = values.count / 3
+        #expect((0..<3).allSatisfy { c in Swift.abs(values[c * plane] - expected[c]) <= 1e-5 })
+    }
 }
