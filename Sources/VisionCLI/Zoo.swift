@@ -17,18 +17,26 @@ struct ZooCommand: ParsableCommand {
 struct ZooList: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "Show every zoo entry: parameters, published ImageNet-1k accuracy, preset, and whether it is cached.")
+        abstract: "Show every zoo entry: parameters, published ImageNet-1k accuracy, eval preset (resize/crop, interpolation, normalisation) and whether it is cached.")
 
     func run() throws {
         let cache = ZooCache.current
         print(pad("name", 22) + pad("architecture", 18) + pad("params", 10) + pad("acc@1", 8) + pad("acc@5", 8)
-            + pad("resize/crop", 13) + "cached")
+            + pad("preset", 18) + pad("cached", 8) + "normalisation")
         for e in Zoo.entries {
             print(pad(e.name, 22) + pad(e.architecture, 18) + pad(String(format: "%.1fM", Double(e.numParams) / 1e6), 10)
                 + pad(String(format: "%.3f", e.acc1), 8) + pad(String(format: "%.3f", e.acc5), 8)
-                + pad("\(e.preset.resizeSize)/\(e.preset.cropSize)", 13) + (cache.isCached(e) ? "yes" : "no"))
+                + pad("\(e.preset.resizeSize)/\(e.preset.cropSize) \(e.preset.interpolation)", 18)
+                + pad(cache.isCached(e) ? "yes" : "no", 8) + normalisation(e.preset))
         }
         print("cache: \(cache.checkpointsDirectory) (set VISION_HOME to move it)")
+    }
+
+    /// "imagenet", or the preset's own mean/std (efficientnet_v2_l's 0.5).
+    func normalisation(_ preset: ZooPreset) -> String {
+        guard preset.mean != ZooPreset.imagenetMean || preset.std != ZooPreset.imagenetStd else { return "imagenet" }
+        let list = { (values: [Float]) in values.map { "\($0)" }.joined(separator: "/") }
+        return "mean \(list(preset.mean)) std \(list(preset.std))"
     }
 }
 

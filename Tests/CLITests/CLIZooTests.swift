@@ -37,6 +37,10 @@ import Glibc
         let list = try VisionProcess.run(["zoo", "list"], visionHome: home)
         #expect(list.status == 0)
         #expect(list.stdout.contains("cache: \(home)/checkpoints"))
-        #expect(list.stdout.split(separator: "\n").contains { $0.hasPrefix("resnet50_v2 ") && $0.contains("80.858") && $0.hasSuffix("no") })
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("resnet50_v2 ") && $0.contains("80.858") && $0.contains("232/224 bilinear")
+                && $0.contains(" no ") && $0.hasSuffix("imagenet") }, "\(list.stdout)")
+        #expect(lines.contains { $0.hasPrefix("efficientnet_v2_l ") && $0.contains("480/480 bicubic")
+                && $0.hasSuffix("mean 0.5/0.5/0.5 std 0.5/0.5/0.5") }, "\(list.stdout)")
     }
 }
