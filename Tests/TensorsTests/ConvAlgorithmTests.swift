@@ -140,6 +140,23 @@ import TestSupport
         }
     }
 
+    /// The forward rule's measured cases: K ≥ 512 goes direct everywhere, a 3-channel 7×7/2 stem
+    /// only on the AVX2 path, and a small-K conv stays on the implicit GEMM.
+    @Test func forwardRulePicksDirectForLongKAndTheAVX2Stem() {
+        let stem = Self.geometry(Case(n: 1, cin: 3, h: 224, w: 224, cout: 64, kh: 7, kw: 7, stride: 2, pad: 3, bias: false))
+        let longK = Self.geometry(Case(n: 1, cin: 512, h: 7, w: 7, cout: 512, kh: 3, kw: 3, stride: 2, pad: 1, bias: false))
+        let shortK = Self.geometry(Case(n: 1, cin: 64, h: 56, w: 56, cout: 128, kh: 1, kw: 1, stride: 1, pad: 0, bias: false))
+        ConvAlgorithm.$override.withValue(nil) {
+            for isa in Self.isas {
+                KernelISA.$override.withValue(isa) {
+                    #expect(ConvAlgorithm.choose(for: stem, .forward) == (isa == .avx2 ? .direct : .implicitGemm), "\(isa)")
+                    #expect(ConvAlgorithm.choose(for: longK, .forward) == .direct, "\(isa)")
+                    #expect(ConvAlgorithm.choose(for: shortK, .forward) == .implicitGemm, "\(isa)")
+                }
+            }
+        }
+    }
+
     @Test func packedWeightsAreReusedOnlyForTheirShapeAndISA() {
         let c = Case(n: 2, cin: 6, h: 9, w: 9, cout: 20, kh: 3, kw: 3, stride: 1, pad: 1, bias: true)
         let (x, w, b, _) = Self.inputs(c, seed: 33)

@@ -153,6 +153,41 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
         }
     }
 
+    /// Whether the direct kernel beats the implicit GEMM on `g` forward: ungrouped convs with
+    /// K = Cin·kh·kw ≥ 512, and on the AVX2 path a stem (≤ 4 input channels, a 5×5 or larger kernel).
+    ///
+    /// Measured 2026-12-02 on the Zen 5 EPYC (family 26 model 2), `vision bench conv` (ResNet-18
+    /// and -50 at 224²), inference form (weights packed once, bias + ReLU fused), implicit GEMM →
+    /// direct in GFLOP/s, 2 threads unless noted:
+    ///
+    /// | conv (M × N × K) | AVX-512 b1 | AVX-512 b16 | AVX2 b1 |
+    /// |---|---|---|---|
+    /// | 512 × 49 × 4608 (layer4 3×3) | 314 → 428 | 344 → 426 | 142 → 207 |
+    /// | 512 × 49 × 2304 (layer4.0 3×3/2) | 301 → 366 | 314 → 413 | 154 → 173 |
+    /// | 256 × 196 × 2304 (layer3 3×3) | 308 → 424 | 352 → 406 | 181 → 216 |
+    /// | 256 × 196 × 1152 (layer3.0 3×3/2) | 289 → 388 | 239 → 344 | 180 → 207 |
+    /// | 128 × 784 × 576 (layer2.0 3×3/2) | 360 → 345 | 297 → 314 | 189 → 202 |
+    /// | 512 × 196 × 1024, 512 × 49 × 2048 (ResNet-50 layer4 1×1) | 322 → 424, 273 → 402 | | |
+    /// | 128 × 784 × 512, 256 × 784 × 512 (ResNet-50 layer2/3 1×1) | 299 → 345, 345 → 352 | | |
+    /// | 128 × 3136 × 256, 512 × 784 × 256 (ResNet-50 1×1, 1×1/2) | 355 → 296, 385 → 297 | | |
+    /// | 256 × 3136 × 64, 512 × 784 × 128 (ResNet-50 1×1) | 402 → 155, 372 → 231 | | |
+    /// | 64 × 12544 × 147 (the 7×7/2 stem) | 315 → 257 | 248 → 253 | 164 → 171 |
+    ///
+    /// The direct kernel reads the input in place and wastes no columns on a 7 × 7 map, but writes
+    /// its sums channel by channel (a tile's 6 pixels of each channel) once per tile: with K below
+    /// ~512 that store is a large part of the tile's work and the implicit GEMM's vector stores win.
+    /// A stem is the exception on AVX2, where the implicit GEMM's gather of a 3-channel input with
+    /// stride 2 into 16-column panels costs more than the direct kernel's stores: 164 → 171 GFLOP/s
+    /// on the Zen 5 (above), and on the Zen 3 EPYC (family 25 model 1, AVX2 only, 2026-12-04,
+    /// `vision bench conv --only conv1`, inference form, three alternating pairs of 5 rounds)
+    /// 3.89 / 3.24 / 3.35 ms → 3.00 / 2.91 / 1.90 ms.
+    static func prefersDirect(_ g: Conv2dGeometry) -> Bool {
+        guard DirectConvolution.applies(g) else { return false }
+        if g.kPerGroup >= 512 { return true }
+        let stem = g.inChannels <= 4 && g.kernelH &* g.kernelW >= 25
+        return stem && KernelISA.active == .avx2
+    }
+
     /// Whether Winograd beats the implicit GEMM on `g` forward; `weightsPrepared` says whether its
     /// weight transform is kept across calls (inference) or made per call (training).
     ///
@@ -183,33 +218,6 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable {
     /// (Cout, Cin) pair on one thread, 15 ms for 512 × 512) pays only with many tiles: ≥ 256
     /// (derived: the GEMM saves ~0.7 ns per pair and tile at 300 GFLOP/s). Model level, same day:
     /// BENCHMARKS.md.
-    /// Whether the direct kernel beats the implicit GEMM on `g` forward: ungrouped convs with
-    /// K = Cin·kh·kw ≥ 512.
-    ///
-    /// Measured 2026-12-02 on the Zen 5 EPYC (family 26 model 2), `vision bench conv` (ResNet-18
-    /// and -50 at 224²), inference form (weights packed once, bias + ReLU fused), implicit GEMM →
-    /// direct in GFLOP/s, 2 threads unless noted:
-    ///
-    /// | conv (M × N × K) | AVX-512 b1 | AVX-512 b16 | AVX2 b1 |
-    /// |---|---|---|---|
-    /// | 512 × 49 × 4608 (layer4 3×3) | 314 → 428 | 344 → 426 | 142 → 207 |
-    /// | 512 × 49 × 2304 (layer4.0 3×3/2) | 301 → 366 | 314 → 413 | 154 → 173 |
-    /// | 256 × 196 × 2304 (layer3 3×3) | 308 → 424 | 352 → 406 | 181 → 216 |
-    /// | 256 × 196 × 1152 (layer3.0 3×3/2) | 289 → 388 | 239 → 344 | 180 → 207 |
-    /// | 128 × 784 × 576 (layer2.0 3×3/2) | 360 → 345 | 297 → 314 | 189 → 202 |
-    /// | 512 × 196 × 1024, 512 × 49 × 2048 (ResNet-50 layer4 1×1) | 322 → 424, 273 → 402 | | |
-    /// | 128 × 784 × 512, 256 × 784 × 512 (ResNet-50 layer2/3 1×1) | 299 → 345, 345 → 352 | | |
-    /// | 128 × 3136 × 256, 512 × 784 × 256 (ResNet-50 1×1, 1×1/2) | 355 → 296, 385 → 297 | | |
-    /// | 256 × 3136 × 64, 512 × 784 × 128 (ResNet-50 1×1) | 402 → 155, 372 → 231 | | |
-    /// | 64 × 12544 × 147 (the 7×7/2 stem) | 315 → 257 | 248 → 253 | 164 → 171 |
-    ///
-    /// The direct kernel reads the input in place and wastes no columns on a 7 × 7 map, but writes
-    /// its sums channel by channel (a tile's 6 pixels of each channel) once per tile: with K below
-    /// ~512 that store is a large part of the tile's work and the implicit GEMM's vector stores win.
-    static func prefersDirect(_ g: Conv2dGeometry) -> Bool {
-        DirectConvolution.applies(g) && g.kPerGroup >= 512
-    }
-
     static func prefersWinograd(_ g: Conv2dGeometry, weightsPrepared: Bool) -> Bool {
         guard WinogradConv2d.applies(g), g.inChannels >= 16, g.outChannels >= 16 else { return false }
         let tiles = WinogradConv2d.tiles(g)
