@@ -64,7 +64,17 @@ void vk_cpu_name(char *buffer, size_t size) {
         name[48] = 0;
         const char *s = name;
         while (*s == ' ') s++;
-        snprintf(buffer, size, "%s", s);
+        // Family and model (cpuid leaf 1, extended fields folded in as Intel and AMD document):
+        // virtual machines often show a brand string without the generation ("AMD EPYC").
+        unsigned a, b, c, d;
+        if (__get_cpuid(1, &a, &b, &c, &d)) {
+            unsigned family = (a >> 8) & 0xF, model = (a >> 4) & 0xF;
+            if (family == 0xF) family += (a >> 20) & 0xFF;
+            if (family == 0x6 || family >= 0xF) model += ((a >> 16) & 0xF) << 4;
+            snprintf(buffer, size, "%s (family %u model %u)", s, family, model);
+        } else {
+            snprintf(buffer, size, "%s", s);
+        }
     }
 #else
     FILE *f = fopen("/proc/cpuinfo", "r");
