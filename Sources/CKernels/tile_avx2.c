@@ -58,6 +58,21 @@ static inline __m256i lane_mask(uint32_t bits) {
     return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), lane_bits), lane_bits);
 }
 
+/// The lanes of `bits` at p, the others 0, and the store of v's lanes of `bits` to p: masked moves
+/// only for partial masks. AMD's Zen 2 and Zen 3 run VMASKMOVPS stores as microcode (an order of
+/// magnitude slower than a plain store; the conv gather of a 1×1 conv spent as long in its masked
+/// stores as the GEMM in its FMAs on a Zen 3), and a full mask is by far the common case.
+static inline __m256 load_lanes(const float *p, uint32_t bits) {
+    if (bits == 0xFF) return _mm256_loadu_ps(p);
+    if (bits == 0) return _mm256_setzero_ps();
+    return _mm256_maskload_ps(p, lane_mask(bits));
+}
+
+static inline void store_lanes(float *p, uint32_t bits, __m256 v) {
+    if (bits == 0xFF) _mm256_storeu_ps(p, v);
+    else if (bits) _mm256_maskstore_ps(p, lane_mask(bits), v);
+}
+
 /// The even lanes of a:b (a0 a2 a4 a6 b0 b2 b4 b6).
 static inline __m256 even_lanes(__m256 a, __m256 b) {
     __m256 t = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));  // a0 a2 b0 b2 | a4 a6 b4 b6
@@ -78,11 +93,6 @@ static void gather_avx2(const vk_conv_geometry *g, long group, const float *x, c
     const long kh = g->kernel_h, kw = g->kernel_w, kk = kh * kw;
     vk_gather_table tables[NR];
     vk_gather_tables(g, group, runs, count, tables);
-    __m256i store_lo[NR], store_hi[NR];
-    for (int s = 0; s < count; s++) {
-        store_lo[s] = lane_mask(tables[s].store & 0xFF);
-        store_hi[s] = lane_mask((tables[s].store >> 8) & 0xFF);
-    }
     const long cols = runs[count - 1].offset + runs[count - 1].count;
     long cl = k0 / kk, ki = (k0 - cl * kk) / kw, kj = k0 - cl * kk - ki * kw;
     for (long kr = 0; kr < kc; kr++) {
@@ -95,18 +105,18 @@ static void gather_avx2(const vk_conv_geometry *g, long group, const float *x, c
             float *o = dk + runs[s].offset;
             __m256 v0, v1;
             if (sw == 1) {
-                v0 = _mm256_maskload_ps(src, lane_mask(m & 0xFF));
-                v1 = _mm256_maskload_ps(src + 8, lane_mask((m >> 8) & 0xFF));
+                v0 = load_lanes(src, m & 0xFF);
+                v1 = load_lanes(src + 8, (m >> 8) & 0xFF);
             } else {
-                __m256 a = _mm256_maskload_ps(src, lane_mask(m & 0xFF));
-                __m256 b = _mm256_maskload_ps(src + 8, lane_mask((m >> 8) & 0xFF));
-                __m256 c = _mm256_maskload_ps(src + 16, lane_mask((m >> 16) & 0xFF));
-                __m256 d = _mm256_maskload_ps(src + 24, lane_mask(m >> 24));
+                __m256 a = load_lanes(src, m & 0xFF);
+                __m256 b = load_lanes(src + 8, (m >> 8) & 0xFF);
+                __m256 c = load_lanes(src + 16, (m >> 16) & 0xFF);
+                __m256 d = load_lanes(src + 24, m >> 24);
                 v0 = even_lanes(a, b);
                 v1 = even_lanes(c, d);
             }
-            _mm256_maskstore_ps(o, store_lo[s], v0);
-            _mm256_maskstore_ps(o + 8, store_hi[s], v1);
+            store_lanes(o, t->store & 0xFF, v0);
+            store_lanes(o + 8, (t->store >> 8) & 0xFF, v1);
         }
         for (long t = cols; t < NR; t++) dk[t] = 0.0f;
         if (++kj == kw) {
@@ -160,15 +170,19 @@ static void transpose_avx2(const float *src, float *dst, int rows) {
 /// Packs `rows` (≤ MR) rows × kc of `a` (row stride lda) into one MR-row panel: dst[k·MR + i] =
 /// a[i·lda + k], zero for rows ≥ `rows`; 8 columns at a time through one register transpose.
 static void pack_a_avx2(const float *a, long lda, int rows, long kc, float *dst) {
-    const __m256i store = lane_mask((1u << MR) - 1);
+    _Static_assert(MR == 6, "the 6-float panel rows are stored as 4 + 2 floats");
     for (long k = 0; k < kc; k += 8) {
         const int n = kc - k < 8 ? (int)(kc - k) : 8;
-        const __m256i m = lane_mask((1u << n) - 1);
+        const uint32_t m = (1u << n) - 1;
         __m256 r[8], out[8];
 #pragma clang loop unroll(full)
-        for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_maskload_ps(a + i * lda + k, m) : _mm256_setzero_ps();
+        for (int i = 0; i < 8; i++) r[i] = i < rows ? load_lanes(a + i * lda + k, m) : _mm256_setzero_ps();
         transpose8_registers(r, out);
-        for (int t = 0; t < n; t++) _mm256_maskstore_ps(dst + (k + t) * MR, store, out[t]);
+        for (int t = 0; t < n; t++) {  // MR of the 8 lanes, without a (microcoded on Zen 3) masked store
+            float *d = dst + (k + t) * MR;
+            _mm_storeu_ps(d, _mm256_castps256_ps128(out[t]));
+            _mm_storel_pi((__m64 *)(d + 4), _mm256_extractf128_ps(out[t], 1));
+        }
     }
 }
 
