@@ -27,16 +27,10 @@ struct ZooList: ParsableCommand {
             print(pad(e.name, 22) + pad(e.architecture, 18) + pad(String(format: "%.1fM", Double(e.numParams) / 1e6), 10)
                 + pad(String(format: "%.3f", e.acc1), 8) + pad(String(format: "%.3f", e.acc5), 8)
                 + pad("\(e.preset.resizeSize)/\(e.preset.cropSize) \(e.preset.interpolation)", 18)
-                + pad(cache.isCached(e) ? "yes" : "no", 8) + normalisation(e.preset))
+                + pad(cache.isCached(e) ? "yes" : "no", 8)
+                + (e.preset.hasImagenetNormalization ? "imagenet" : e.preset.normalizationText))
         }
         print("cache: \(cache.checkpointsDirectory) (set VISION_HOME to move it)")
-    }
-
-    /// "imagenet", or the preset's own mean/std (efficientnet_v2_l's 0.5).
-    func normalisation(_ preset: ZooPreset) -> String {
-        guard preset.mean != ZooPreset.imagenetMean || preset.std != ZooPreset.imagenetStd else { return "imagenet" }
-        let list = { (values: [Float]) in values.map { "\($0)" }.joined(separator: "/") }
-        return "mean \(list(preset.mean)) std \(list(preset.std))"
     }
 }
 

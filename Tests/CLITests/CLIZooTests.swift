@@ -41,6 +41,6 @@ import Glibc
         #expect(lines.contains { $0.hasPrefix("resnet50_v2 ") && $0.contains("80.858") && $0.contains("232/224 bilinear")
                 && $0.contains(" no ") && $0.hasSuffix("imagenet") }, "\(list.stdout)")
         #expect(lines.contains { $0.hasPrefix("efficientnet_v2_l ") && $0.contains("480/480 bicubic")
-                && $0.hasSuffix("mean 0.5/0.5/0.5 std 0.5/0.5/0.5") }, "\(list.stdout)")
+                && $0.hasSuffix("mean=0.5/0.5/0.5,std=0.5/0.5/0.5") }, "\(list.stdout)")
     }
 }

@@ -24,8 +24,14 @@ import SwiftVision
         let conv1 = 2.0 * 2 * 8 * (2 * 3 * 3) * 25, conv2 = 2.0 * 2 * 6 * 8 * 25
         let linear = 2.0 * 2 * 150 * 10, matmul = 2.0 * 2 * (2 * 2 * 5)
         #expect(flops == conv1 + conv2 + linear + matmul)
-        // Outside a counting scope nothing accumulates anywhere.
-        #expect(FLOPCounter.count { 0 }.flops == 0)
+        // A nested scope counts its own products and the enclosing one only its own.
+        let y2 = Tensor.uniform([2, 8, 5, 5], low: -1, high: 1, generator: &g)
+        let (inner, outer) = FLOPCounter.count { () -> Double in
+            let inner = FLOPCounter.count { Tensor.conv2d(y2, weight: w2) }.flops
+            _ = Tensor.conv2d(y2, weight: w2)
+            return inner
+        }
+        #expect(inner == conv2 && outer == conv2)
     }
 
     @Test(arguments: [("resnet18", 1.814), ("efficientnet_b0", 0.386), ("convnext_tiny", 4.456), ("mobilenet_v3_small", 0.057)])

@@ -36,15 +36,21 @@ public struct ZooPreset: Sendable, Equatable {
     /// torchvision's default ImageNet preset (resize 256, crop 224, bilinear).
     public static let imagenet = ZooPreset()
 
+    /// Whether the preset normalises with ImageNet's mean and std.
+    public var hasImagenetNormalization: Bool { mean == Self.imagenetMean && std == Self.imagenetStd }
+
+    /// The mean and std as the metadata string writes them: `mean=0.5/0.5/0.5,std=0.5/0.5/0.5`.
+    public var normalizationText: String {
+        let list = { (values: [Float]) in values.map { "\($0)" }.joined(separator: "/") }
+        return "mean=\(list(mean)),std=\(list(std))"
+    }
+
     /// The `preprocessing` metadata value:
     /// `imagenet-classification(resize=256,crop=224,interpolation=bilinear)`, with
     /// `,mean=0.5/0.5/0.5,std=0.5/0.5/0.5` appended when they are not ImageNet's.
     public var metadataValue: String {
-        var text = "\(Self.metadataName)(resize=\(resizeSize),crop=\(cropSize),interpolation=\(interpolation)"
-        if mean != Self.imagenetMean || std != Self.imagenetStd {
-            text += ",mean=\(mean.map { "\($0)" }.joined(separator: "/")),std=\(std.map { "\($0)" }.joined(separator: "/"))"
-        }
-        return text + ")"
+        "\(Self.metadataName)(resize=\(resizeSize),crop=\(cropSize),interpolation=\(interpolation)"
+            + (hasImagenetNormalization ? "" : "," + normalizationText) + ")"
     }
 
     /// Parses a `preprocessing` metadata value. A bare `imagenet-classification` is the default
@@ -65,9 +71,10 @@ public struct ZooPreset: Sendable, Equatable {
             case "crop": guard let v = Int(kv[1]), v > 0 else { return nil }; cropSize = v
             case "interpolation": interpolation = kv[1]
             case "mean", "std":
-                let values = kv[1].split(separator: "/", omittingEmptySubsequences: false).map { Float($0) }
-                guard !values.isEmpty, values.allSatisfy({ $0?.isFinite == true }) else { return nil }
-                if kv[0] == "mean" { mean = values.map { $0! } } else { std = values.map { $0! } }
+                let parts = kv[1].split(separator: "/", omittingEmptySubsequences: false)
+                let values = parts.compactMap { Float($0) }.filter(\.isFinite)
+                guard !values.isEmpty, values.count == parts.count else { return nil }
+                if kv[0] == "mean" { mean = values } else { std = values }
             default: return nil
             }
         }
