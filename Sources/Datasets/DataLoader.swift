@@ -47,6 +47,9 @@ public struct DataLoader: BatchSource, Sendable {
     public let strict: Bool
     /// Told about each skipped sample, in batch order, on the consumer's thread.
     public let onSkip: (@Sendable (SkippedSample) -> Void)?
+    /// In data-parallel training, the share of every epoch this process takes (torch's
+    /// `DistributedSampler`, DistributedShard.swift); nil: the whole data set.
+    public let shard: DistributedShard?
 
     /// The default worker count: `VISION_DATA_WORKERS` if set, else the number of active cores.
     public static var defaultWorkers: Int {
@@ -62,7 +65,7 @@ public struct DataLoader: BatchSource, Sendable {
     /// A loader over `dataset`. `workers` defaults to `defaultWorkers`, `prefetch` to 2 × workers.
     public init(_ dataset: any Dataset, batchSize: Int = 1, shuffle: Bool = false, dropLast: Bool = false,
                 seed: UInt64 = 0, workers: Int? = nil, prefetch: Int? = nil, strict: Bool = false,
-                onSkip: (@Sendable (SkippedSample) -> Void)? = DataLoader.printWarning) {
+                onSkip: (@Sendable (SkippedSample) -> Void)? = DataLoader.printWarning, shard: DistributedShard? = nil) {
         trapUnless(batchSize >= 1, "DataLoader: batchSize must be at least 1, got \(batchSize)")
         let w = workers ?? DataLoader.defaultWorkers
         trapUnless(w >= 0, "DataLoader: workers must be >= 0, got \(w)")
@@ -77,10 +80,13 @@ public struct DataLoader: BatchSource, Sendable {
         self.prefetch = p
         self.strict = strict
         self.onSkip = onSkip
+        self.shard = shard
     }
 
-    public var samplesPerEpoch: Int { dropLast ? dataset.count / batchSize * batchSize : dataset.count }
-    public var batchesPerEpoch: Int { dropLast ? dataset.count / batchSize : (dataset.count + batchSize - 1) / batchSize }
+    /// The samples this process visits in an epoch before `dropLast`: the data set's, or its shard's.
+    private var visited: Int { shard?.sampleCount(of: dataset.count) ?? dataset.count }
+    public var samplesPerEpoch: Int { dropLast ? visited / batchSize * batchSize : visited }
+    public var batchesPerEpoch: Int { dropLast ? visited / batchSize : (visited + batchSize - 1) / batchSize }
     public var classes: [String] { dataset.classes }
 
     /// The generator sample `index` draws its random transforms from in `epoch`.
@@ -88,10 +94,13 @@ public struct DataLoader: BatchSource, Sendable {
         RandomGenerator(seed: Seeds.mix(seed, UInt64(bitPattern: Int64(epoch)), UInt64(bitPattern: Int64(index))))
     }
 
-    /// The dataset indices of `epoch` in the order they are batched (after `dropLast`).
+    /// The dataset indices of `epoch` in the order they are batched (after `dropLast`); with a
+    /// `shard`, this process's share of the order every rank draws.
     public func order(epoch: Int) -> [Int] {
         var order: [Int]
-        if shuffle {
+        if let shard {
+            order = shard.indices(count: dataset.count, shuffle: shuffle, seed: seed, epoch: epoch)
+        } else if shuffle {
             order = torchEpochOrder(count: dataset.count, seed: seed, epoch: epoch)
         } else {
             order = Array(0..<dataset.count)

@@ -111,11 +111,19 @@ extension Tensor {
         node = GradNode(op: op, inputs: inputs.map(\.node), backward: backward)
     }
 
+    /// Identifies this tensor's node in the autograd graph (nil without one): the key `backward`'s
+    /// `leafReady` callback reports a leaf by. A parameter keeps its key while its value is not replaced.
+    public var gradientKey: ObjectIdentifier? { node.map(ObjectIdentifier.init) }
+
     /// Computes gradients of this tensor with respect to every leaf that requires one, accumulating
     /// them into the leaves' `grad`. Without `gradient`, the tensor must hold a single element (the
     /// seed is 1). Throws if the tensor does not require a gradient, the seed's shape differs, or the
     /// graph was already used by an earlier backward.
-    public func backward(gradient: Tensor? = nil) throws(TensorError) {
+    /// - Parameter leafReady: called, during the pass, with a leaf's `gradientKey` and its
+    ///   accumulated gradient as soon as that gradient is final (every op that uses the leaf has
+    ///   run), in the order the leaves complete; data-parallel training starts reducing gradients
+    ///   there while the rest of backward still runs (as DDP's reducer hooks do).
+    public func backward(gradient: Tensor? = nil, leafReady: ((ObjectIdentifier, Tensor) -> Void)? = nil) throws(TensorError) {
         guard let root = node else {
             throw TensorError("backward() on a tensor of shape \(describe(shape)) that does not require grad and has no grad_fn")
         }
@@ -141,7 +149,9 @@ extension Tensor {
                 guard let g = n.pending else { continue }
                 n.pending = nil
                 if n.isLeaf {
-                    n.grad = n.grad.map { $0 + g } ?? g
+                    let total = n.grad.map { $0 + g } ?? g
+                    n.grad = total
+                    leafReady?(ObjectIdentifier(n), total)
                     continue
                 }
                 guard let fn = n.backwardFn else { continue }

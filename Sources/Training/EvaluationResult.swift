@@ -91,6 +91,21 @@ public struct EvaluationAccumulator: Sendable {
         }
     }
 
+    /// Replaces the counts by their sums over the processes of a data-parallel run: `sum` sums an
+    /// array of values element-wise across processes (every process calls this with the same class count).
+    public mutating func sumAcrossProcesses(_ sum: (inout [Double]) throws -> Void) rethrows {
+        var values = confusion.map(Double.init) + [Double(topKCorrect), lossSum, Double(lossSamples), Double(samples),
+                                                   Double(skippedSamples)]
+        try sum(&values)
+        let c = confusion.count
+        confusion = values[0..<c].map { Int($0) }
+        topKCorrect = Int(values[c])
+        lossSum = values[c + 1]
+        lossSamples = Int(values[c + 2])
+        samples = Int(values[c + 3])
+        skippedSamples = Int(values[c + 4])
+    }
+
     /// The metrics so far; `classNames` label the classes (missing names become "class N").
     public func result(classNames: [String] = []) -> EvaluationResult {
         let c = numClasses

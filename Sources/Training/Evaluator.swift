@@ -38,6 +38,13 @@ public struct Evaluator {
     ///   the logits and the labels disagree.
     public func evaluate(_ source: any BatchSource, epoch: Int = 0, numClasses: Int? = nil,
                          progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
+        try accumulate(source, epoch: epoch, numClasses: numClasses, progress: progress).result(classNames: source.classes)
+    }
+
+    /// The counts `evaluate` turns into its result (a data-parallel run sums them over the ranks'
+    /// shards first).
+    public func accumulate(_ source: any BatchSource, epoch: Int = 0, numClasses: Int? = nil,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationAccumulator {
         let wasTraining = model.isTraining
         model.eval()
         defer { if wasTraining { model.train() } }
@@ -63,7 +70,7 @@ public struct Evaluator {
         }
         var acc = try accumulator ?? makeAccumulator(max(classes.count, 1), classes)
         acc.skippedSamples = stream.skippedSamples
-        return acc.result(classNames: classes)
+        return acc
     }
 
     private func makeAccumulator(_ n: Int, _ classes: [String]) throws -> EvaluationAccumulator {

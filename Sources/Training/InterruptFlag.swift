@@ -8,6 +8,8 @@
 // queue or thread is involved. The flag compares the process-wide count with the count at the
 // time it was armed. (Dispatch's worker threads block signals, so a test must send SIGINT to the
 // process with `kill(getpid(), SIGINT)`, not `raise`, which targets the calling thread.)
+// Under mpirun, Ctrl-C reaches the ranks as SIGTERM (mpirun turns its SIGINT into a SIGTERM to every
+// process, then a SIGKILL after `odls_base_sigkill_timeout` seconds): `alsoSIGTERM` counts it the same.
 
 import Synchronization
 #if canImport(Glibc)
@@ -20,8 +22,8 @@ import Darwin
 private let sigintCount = Atomic<Int>(0)
 /// The count at which the handler exits the process (Int.max: never).
 private let sigintExitAt = Atomic<Int>(Int.max)
-/// The SIGINT action before `installSIGINTHandler`, restored by `removeSIGINTHandler`.
-private let previousSIGINTAction = Mutex<sigaction?>(nil)
+/// The actions of the handled signals before `installSIGINTHandler`, restored by `removeSIGINTHandler`.
+private let previousActions = Mutex<[Int32: sigaction]>([:])
 
 private func handleSIGINT(_: Int32) {
     let n = sigintCount.add(1, ordering: .sequentiallyConsistent).newValue
@@ -52,31 +54,37 @@ public final class InterruptFlag: Sendable {
         if baseline.load(ordering: .acquiring) >= 0 { arm() }
     }
 
-    /// Makes SIGINT set this flag; a second SIGINT exits the process with status 130. One flag
-    /// at a time should listen (the handler is process-wide). `removeSIGINTHandler()` restores
-    /// the action SIGINT had before.
-    public func installSIGINTHandler() {
+    /// Makes SIGINT (and, with `alsoSIGTERM`, SIGTERM) set this flag; a second signal exits the
+    /// process with status 130. One flag at a time should listen (the handler is process-wide).
+    /// `removeSIGINTHandler()` restores the actions the signals had before.
+    public func installSIGINTHandler(alsoSIGTERM: Bool = false) {
         arm()
-        previousSIGINTAction.withLock { saved in
-            var previous = sigaction()
-            var action = sigaction()
-            #if canImport(Glibc)
-            action.__sigaction_handler.sa_handler = handleSIGINT
-            #else
-            action.__sigaction_u.__sa_handler = handleSIGINT
-            #endif
-            action.sa_flags = SA_RESTART
-            sigemptyset(&action.sa_mask)
-            guard sigaction(SIGINT, &action, &previous) == 0 else { return }
-            if saved == nil { saved = previous }
+        previousActions.withLock { saved in
+            for signal in alsoSIGTERM ? [SIGINT, SIGTERM] : [SIGINT] {
+                var previous = sigaction()
+                var action = sigaction()
+                #if canImport(Glibc)
+                action.__sigaction_handler.sa_handler = handleSIGINT
+                #else
+                action.__sigaction_u.__sa_handler = handleSIGINT
+                #endif
+                action.sa_flags = SA_RESTART
+                sigemptyset(&action.sa_mask)
+                guard sigaction(signal, &action, &previous) == 0 else { continue }
+                if saved[signal] == nil { saved[signal] = previous }
+            }
         }
     }
 
-    /// Restores the SIGINT action from before `installSIGINTHandler()` (by default: terminate).
+    /// Restores the actions from before `installSIGINTHandler()` (by default: terminate).
     public func removeSIGINTHandler() {
-        previousSIGINTAction.withLock { saved in
-            if var action = saved { sigaction(SIGINT, &action, nil) } else { signal(SIGINT, SIG_DFL) }
-            saved = nil
+        previousActions.withLock { saved in
+            if saved[SIGINT] == nil { signal(SIGINT, SIG_DFL) }
+            for (signal, action) in saved {
+                var action = action
+                sigaction(signal, &action, nil)
+            }
+            saved = [:]
         }
         sigintExitAt.store(Int.max, ordering: .sequentiallyConsistent)
         baseline.store(-1, ordering: .releasing)

@@ -15,6 +15,7 @@
 //   train_state.progress    JSON `EpochProgress` of the epoch in progress
 //   train_state.history     JSON [EpochMetrics] of every completed epoch: the record the metrics
 //                           file is rewritten from on resume (absent in files written before it)
+//   train_state.world_size  processes of the data-parallel run that wrote it (absent: 1)
 // Doubles and UInt64 round-trip exactly through Foundation's JSON coders.
 
 import Foundation
@@ -60,13 +61,16 @@ public struct TrainState: Sendable {
     public var progress: EpochProgress
     /// The metrics of epochs 1...`epoch`, in order; nil in checkpoints written before it was recorded.
     public var history: [EpochMetrics]?
+    /// The processes of the data-parallel run that wrote the state (1: a single process); `batch`
+    /// counts batches of that run's shards.
+    public var worldSize: Int
 
     public init(epoch: Int, batch: Int, step: Int, optimizer: OptimizerState, scheduler: SchedulerState?,
                 rng: TorchGenerator, config: TrainingConfig, progress: EpochProgress = EpochProgress(),
-                history: [EpochMetrics]? = nil) {
+                history: [EpochMetrics]? = nil, worldSize: Int = 1) {
         self.epoch = epoch; self.batch = batch; self.step = step; self.optimizer = optimizer
         self.scheduler = scheduler; self.rng = rng; self.config = config; self.progress = progress
-        self.history = history
+        self.history = history; self.worldSize = worldSize
     }
 
     /// Whether every epoch of the configuration is done.
@@ -120,6 +124,7 @@ extension TrainState {
         m[p + "config"] = try json(config)
         m[p + "progress"] = try json(progress)
         if let history { m[p + "history"] = try json(history) }
+        if worldSize != 1 { m[p + "world_size"] = String(worldSize) }
         return (optimizer.tensors.map { (Self.tensorPrefix + $0.name, $0.tensor) }, m)
     }
 
@@ -170,9 +175,12 @@ extension TrainState {
         if let history, history.map(\.epoch) != Array(stride(from: 1, through: epoch, by: 1)) {
             throw fail("history", "lists epochs \(history.map(\.epoch)), not 1...\(epoch)")
         }
+        let worldSize = m[p + "world_size"] == nil ? 1 : try integer("world_size")
+        guard worldSize >= 1 else { throw fail("world_size", "is not a positive integer: \(worldSize)") }
         return TrainState(epoch: epoch, batch: try integer("batch"), step: try integer("step"),
                           optimizer: state, scheduler: try json(SchedulerState.self, "scheduler"),
                           rng: try required(TorchGenerator.self, "rng"), config: try required(TrainingConfig.self, "config"),
-                          progress: try json(EpochProgress.self, "progress") ?? EpochProgress(), history: history)
+                          progress: try json(EpochProgress.self, "progress") ?? EpochProgress(), history: history,
+                          worldSize: worldSize)
     }
 }

@@ -30,6 +30,15 @@
 // moves the horizon: from the current epoch t on, the LR follows the cosine of the new length T,
 // ηmin + (η₀ − ηmin)(1 + cos(π·t/T))/2, as a run planned with T epochs from the start would at t.
 // OneCycleLR spans the whole run by construction and refuses a new length.
+//
+// Data parallelism (a `ProcessGroup`): every process runs this loop over its shard of the data
+// (`DistributedShard`), in lockstep. The first `fit` copies rank 0's weights and buffers to every
+// rank; each step's gradients are averaged while backward runs (GradientReducer.swift), then one
+// small all-reduce per step sums the loss, the correct count, the sample count and the interrupt
+// and non-finite flags, so every rank logs the same numbers and stops at the same batch boundary.
+// Validation runs on each rank's shard and sums the counts. Only rank 0 writes the checkpoint and
+// the metrics; the checkpoint records the world size, and a mid-epoch position resumes only with
+// the same world size (the batch index counts shards of that size).
 
 import Checkpoints
 import Datasets
@@ -55,6 +64,17 @@ public final class Trainer {
     public let checkpointPath: String?
     /// The per-epoch metrics log, if any.
     public let metricsLog: MetricsLog?
+    /// The processes of a data-parallel run (nil: this process trains alone).
+    public let processGroup: (any ProcessGroup)?
+    /// Whether this process writes the checkpoint and the metrics: rank 0, or a process alone.
+    public var isWriter: Bool { (processGroup?.rank ?? 0) == 0 }
+    /// The processes sharing each step (1 without a group).
+    public var worldSize: Int { processGroup?.size ?? 1 }
+    private var reducer: GradientReducer?
+    private var initialStateShared = false
+    /// Gradient bucket sizes of a data-parallel run: DDP's 1 MB first bucket, then 25 MB (read
+    /// when the first `fit` starts).
+    package var gradientBucketBytes = (first: GradientReducer.firstBucketBytes, rest: GradientReducer.bucketBytes)
 
     /// Epochs completed so far (also the 0-based index of the next epoch).
     public private(set) var epochsCompleted = 0
@@ -91,11 +111,17 @@ public final class Trainer {
     ///   - checkpointPath: the run's safetensors file, rewritten atomically after every epoch.
     ///   - metricsPath: a JSON Lines file that gets one `EpochMetrics` line per epoch.
     ///   Temporary files of either path left by a killed process are removed now.
+    ///   - processGroup: the processes of a data-parallel run; only rank 0 uses the two paths
+    ///     (the others write nothing). Each rank's data must be its shard (`DistributedShard`).
+    ///   - syncBatchNorm: with a group, batch-norm layers normalise with the statistics of the
+    ///     whole global batch (PyTorch's `SyncBatchNorm`) instead of each rank's own.
     /// - Throws: `TrainingError.invalidConfig`, or `.outputNotWritable` when either path cannot be
     ///   written (checked now by creating and removing a file next to it).
     public init(model: Module, spec: ModelSpec, config: TrainingConfig, checkpointPath: String? = nil,
-                metricsPath: String? = nil) throws {
+                metricsPath: String? = nil, processGroup: (any ProcessGroup)? = nil, syncBatchNorm: Bool = false) throws {
         try config.validate()
+        let writes = (processGroup?.rank ?? 0) == 0
+        let checkpointPath = writes ? checkpointPath : nil, metricsPath = writes ? metricsPath : nil
         for path in [checkpointPath, metricsPath].compactMap({ $0 }) { AtomicFile.removeStaleTemporaries(of: path) }
         if let checkpointPath { try OutputProbe.checkWritable(checkpointPath) }
         metricsLog = try metricsPath.map { try MetricsLog(path: $0) }
@@ -109,6 +135,11 @@ public final class Trainer {
             }
         }
         optimizer = config.makeOptimizer(model.parameters())
+        self.processGroup = processGroup
+        if let processGroup, syncBatchNorm {
+            let sum = GroupStatisticsSum(processGroup)
+            for case let bn as BatchNorm2d in model.namedModules().map(\.module) { bn.statisticsSync = sum }
+        }
     }
 
     // MARK: Resuming
@@ -154,6 +185,12 @@ public final class Trainer {
         if state.config.epochs != config.epochs && config.scheduler == .onecycle {
             throw TrainingError.invalidConfig("resuming \(checkpoint.path): epochs cannot change (\(state.config.epochs) -> \(config.epochs)) "
                 + "under a onecycle schedule, which spans the whole run; start a new run from these weights instead")
+        }
+        if state.batch > 0 && state.worldSize != worldSize {
+            throw TrainingError.invalidConfig("resuming \(checkpoint.path): the run stopped in the middle of epoch \(state.epoch + 1) "
+                + "with \(state.worldSize) process\(state.worldSize == 1 ? "" : "es"), whose batches were shards for that many; "
+                + "resume it with \(state.worldSize == 1 ? "a single process" : "mpirun -np \(state.worldSize)") (a run that stopped "
+                + "between epochs resumes with any number)")
         }
         pending = state
         epochsCompleted = state.epoch
@@ -238,7 +275,8 @@ public final class Trainer {
             epochs: config.epochs, batchesPerEpoch: batches, samplesPerEpoch: train.samplesPerEpoch,
             startEpoch: epochsCompleted + 1, startBatch: batchInEpoch, validates: validation != nil,
             architecture: spec.architecture, parameterCount: model.parameterCount)))
-        if interrupt?.isSet == true && epochsCompleted < config.epochs {
+        try shareInitialState()
+        if try stopRequested(interrupt) && epochsCompleted < config.epochs {
             try saveCheckpoint(reporter)
             return result(.interrupted)
         }
@@ -254,21 +292,30 @@ public final class Trainer {
                 guard batchInEpoch < batches else {
                     throw TrainingError.dataMismatch("the training source yielded more than its \(batches) batches per epoch")
                 }
-                guard batch.count > 0 else { continue }
+                guard batch.count > 0 else {
+                    if let processGroup {
+                        throw TrainingError.dataMismatch("rank \(processGroup.rank): no sample of batch \(batchInEpoch + 1) of epoch \(epoch + 1) "
+                            + "could be read; every rank of a data-parallel run needs at least one per batch")
+                    }
+                    continue
+                }
                 try checkImages(batch, shape: spec.imageShape)
                 try checkLabels(batch, classes: spec.numClasses)
                 let stepStart = clock.now
                 lastLR = optimizer.lr
-                let (loss, correct) = try trainStep(batch, epoch: epoch)
+                let step = try processGroup == nil ? trainStep(batch, epoch: epoch)
+                    : dataParallelStep(batch, epoch: epoch, interrupt: interrupt)
                 if config.schedulerStepsPerBatch { scheduler?.step() }
                 steps += 1
                 batchInEpoch += 1
-                progress.lossSum += Double(loss) * Double(batch.count)
-                progress.correct += correct
-                progress.samples += batch.count
+                progress.lossSum += Double(step.loss) * Double(step.samples)
+                progress.correct += step.correct
+                progress.samples += step.samples
                 progress.seconds += seconds(clock.now - stepStart)
-                reporter?.report(.step(stepProgress(loss: loss, lr: lastLR, batches: batches)))
-                if interrupt?.isSet == true && batchInEpoch < batches {
+                reporter?.report(.step(stepProgress(loss: step.loss, lr: lastLR, batches: batches)))
+                // Alone, the flag as it is now (a reporter may have set it); in a group, as all ranks saw it.
+                let stop = processGroup == nil ? interrupt?.isSet == true : step.stop
+                if stop && batchInEpoch < batches {
                     try saveCheckpoint(reporter)
                     return result(.interrupted)
                 }
@@ -276,12 +323,15 @@ public final class Trainer {
             let trainSeconds = seconds(clock.now - epochStart)
             var skipped = stream.skippedSamples
             try checkSkipped(skipped, of: train.samplesPerEpoch, split: "training", epoch: epoch + 1)
+            skipped = try sumOverRanks(skipped)
             guard progress.samples > 0 else { throw TrainingError.noTrainingSteps(epoch: epoch + 1) }
             var evaluation: EvaluationResult?
             if let validation {
                 reporter?.report(.validating(epoch: epoch + 1, batches: validation.batchesPerEpoch))
                 let evaluator = Evaluator(model: model, spec: spec, labelSmoothing: config.labelSmoothing)
-                evaluation = try evaluator.evaluate(validation, epoch: 0, numClasses: spec.numClasses)
+                var counts = try evaluator.accumulate(validation, epoch: 0, numClasses: spec.numClasses)
+                if let processGroup { try counts.sumAcrossProcesses { try processGroup.allReduceSum(&$0) } }
+                evaluation = counts.result(classNames: validation.classes)
                 let valSkipped = evaluation?.skippedSamples ?? 0
                 try checkSkipped(valSkipped, of: validation.samplesPerEpoch, split: "validation", epoch: epoch + 1)
                 skipped += valSkipped
@@ -301,7 +351,7 @@ public final class Trainer {
             reporter?.report(.epochFinished(metrics))
             try saveCheckpoint(reporter)
             try writeMetrics(metrics)
-            if interrupt?.isSet == true && epochsCompleted < config.epochs { return result(.interrupted) }
+            if try stopRequested(interrupt) && epochsCompleted < config.epochs { return result(.interrupted) }
         }
         return result(.completed)
     }
@@ -311,10 +361,44 @@ public final class Trainer {
     /// these models (the GoogLeNet paper used 0.3).
     public static let auxiliaryLossWeight: Float = 0.4
 
+    /// What one step reports: the mean loss and the correct top-1 count over `samples` (the global
+    /// batch in a data-parallel run), and (in a group) whether any rank asked to stop.
+    private struct StepResult { var loss: Float, correct: Int, samples: Int, stop: Bool }
+
     /// One optimisation step; returns the batch's loss (with the auxiliary classifiers' terms, see
     /// `auxiliaryLossWeight`) and the number of correct top-1 predictions of the main logits.
-    private func trainStep(_ batch: Batch, epoch: Int) throws -> (Float, Int) {
+    private func trainStep(_ batch: Batch, epoch: Int) throws -> StepResult {
         optimizer.zeroGrad()
+        let (loss, logits) = forwardLoss(batch)
+        let value = loss.item()
+        guard value.isFinite else { throw nonFiniteLoss(value, epoch: epoch) }
+        try loss.backward()
+        optimizer.step()
+        return StepResult(loss: value, correct: correctCount(logits, batch), samples: batch.count, stop: false)
+    }
+
+    /// One step of a data-parallel run: backward overlaps the gradient all-reduce; then one
+    /// all-reduce of [loss sum, correct, samples, stop, non-finite] makes every rank report the
+    /// global batch and stop (or fail on a non-finite loss) at the same step.
+    private func dataParallelStep(_ batch: Batch, epoch: Int, interrupt: InterruptFlag?) throws -> StepResult {
+        guard let processGroup, let reducer else { return try trainStep(batch, epoch: epoch) }
+        optimizer.zeroGrad()
+        let (loss, logits) = forwardLoss(batch)
+        let value = loss.item()
+        reducer.beginStep()
+        try loss.backward(leafReady: reducer.leafReady)
+        try reducer.finish()
+        var totals = [Double(value) * Double(batch.count), Double(correctCount(logits, batch)), Double(batch.count),
+                      interrupt?.isSet == true ? 1 : 0, value.isFinite ? 0 : 1]
+        try processGroup.allReduceSum(&totals)
+        let mean = Float(totals[0] / max(totals[2], 1))
+        guard totals[4] == 0 else { throw nonFiniteLoss(value.isFinite ? mean : value, epoch: epoch) }
+        optimizer.step()
+        return StepResult(loss: mean, correct: Int(totals[1]), samples: Int(totals[2]), stop: totals[3] > 0)
+    }
+
+    /// The loss of the batch (main logits plus the weighted auxiliary terms) and the main logits.
+    private func forwardLoss(_ batch: Batch) -> (loss: Tensor, logits: Tensor) {
         let smoothing = Float(config.labelSmoothing)
         let (logits, auxiliary) = (model as? AuxiliaryClassifiers)?.logitsWithAuxiliary(batch.images) ?? (model(batch.images), [])
         var loss = crossEntropy(logits, batch.labels, labelSmoothing: smoothing)
@@ -324,17 +408,56 @@ public final class Trainer {
             }
             loss = loss + Self.auxiliaryLossWeight * aux
         }
-        let value = loss.item()
-        guard value.isFinite else {
-            let kept = checkpointPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
-            throw TrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batchInEpoch + 1, step: steps + 1, value: value,
-                                              lastCheckpoint: kept)
-        }
-        try loss.backward()
-        optimizer.step()
+        return (loss, logits)
+    }
+
+    private func correctCount(_ logits: Tensor, _ batch: Batch) -> Int {
         let predicted = logits.detached().argmax(dim: 1).scalars
-        let correct = zip(predicted, batch.labels).reduce(0) { $0 + (Int($1.0) == $1.1 ? 1 : 0) }
-        return (value, correct)
+        return zip(predicted, batch.labels).reduce(0) { $0 + (Int($1.0) == $1.1 ? 1 : 0) }
+    }
+
+    private func nonFiniteLoss(_ value: Float, epoch: Int) -> TrainingError {
+        let kept = checkpointPath.flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+        return .nonFiniteLoss(epoch: epoch + 1, batch: batchInEpoch + 1, step: steps + 1, value: value, lastCheckpoint: kept)
+    }
+
+    // MARK: Data parallelism
+
+    /// Copies rank 0's parameters and buffers to every rank, once (a fresh run's weights come from
+    /// the same seed everywhere, but `--pretrained` files or a resumed checkpoint are only
+    /// guaranteed on rank 0).
+    private func shareInitialState() throws {
+        guard let processGroup, !initialStateShared else { return }
+        reducer = GradientReducer(parameters: model.parameters(), group: processGroup,
+                                  firstBucketBytes: gradientBucketBytes.first, bucketBytes: gradientBucketBytes.rest)
+        for (_, p) in model.namedParameters() {
+            var value = p.value.detached()
+            try value.withUnsafeMutableBufferPointer { try processGroup.broadcast($0, root: 0) }
+            withNoGrad { p.value = value }
+        }
+        for (_, b) in model.namedBuffers() {
+            var value = b.value
+            try value.withUnsafeMutableBufferPointer { try processGroup.broadcast($0, root: 0) }
+            b.value = value
+        }
+        initialStateShared = true
+    }
+
+    /// Whether the run must stop now: this process's interrupt flag, or any rank's in a group.
+    private func stopRequested(_ interrupt: InterruptFlag?) throws -> Bool {
+        let local = interrupt?.isSet == true
+        guard let processGroup else { return local }
+        var flag = [local ? 1.0 : 0]
+        try processGroup.allReduceSum(&flag)
+        return flag[0] > 0
+    }
+
+    /// `count` summed over the ranks (itself without a group).
+    private func sumOverRanks(_ count: Int) throws -> Int {
+        guard let processGroup else { return count }
+        var total = [Double(count)]
+        try processGroup.allReduceSum(&total)
+        return Int(total[0])
     }
 
     /// Builds the scheduler on first use and applies a pending resumed state (optimizer after the
@@ -421,7 +544,7 @@ public final class Trainer {
     public var trainState: TrainState {
         TrainState(epoch: epochsCompleted, batch: batchInEpoch, step: steps, optimizer: optimizer.stateDict(),
                    scheduler: scheduler?.state, rng: TorchGenerator.withDefault { $0 }, config: config, progress: progress,
-                   history: runHistory)
+                   history: runHistory, worldSize: worldSize)
     }
 
     /// Writes the checkpoint now (atomically), if the trainer has a checkpoint path.

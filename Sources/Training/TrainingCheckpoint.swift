@@ -25,7 +25,16 @@ public struct TrainingCheckpoint: Sendable {
     /// - Throws: `CheckpointError` for unreadable files, `TrainingError.invalidCheckpoint` for
     ///   malformed SwiftVision metadata.
     public static func load(_ path: String) throws -> TrainingCheckpoint {
-        let all = try loadCheckpoint(path)
+        try split(try loadCheckpoint(path), path: path)
+    }
+
+    /// Reads a checkpoint from the bytes of a file (a data-parallel run's rank 0 reads the file and
+    /// sends its bytes to the others); `path` names it in errors.
+    public static func load(bytes: [UInt8], path: String) throws -> TrainingCheckpoint {
+        try split(try loadCheckpoint(bytes: bytes, name: path), path: path)
+    }
+
+    private static func split(_ all: StateDict, path: String) throws -> TrainingCheckpoint {
         var model = StateDict()
         var stateTensors: [(String, Tensor)] = []
         for entry in all.entries {

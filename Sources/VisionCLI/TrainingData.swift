@@ -98,8 +98,10 @@ struct TrainingData {
     let validation: DataLoader?
     let skipCounter: SkipCounter
 
+    /// - Parameter ranks: in a data-parallel run, this process's rank and the world size: the
+    ///   training loader takes its `DistributedShard` (padded), validation its unpadded share.
     static func prepare(_ options: Train, builtIn: BuiltInDataset?, resumed: ModelSpec?,
-                        seed: UInt64, batchSize: Int) throws -> TrainingData {
+                        seed: UInt64, batchSize: Int, ranks: (rank: Int, size: Int)? = nil) throws -> TrainingData {
         // Geometry and normalisation: from the checkpoint when resuming, else from the flags.
         let channels = resumed?.inputChannels ?? options.channels ?? builtIn?.channels ?? 3
         let size = resumed?.preprocessing.cropSize ?? options.imageSize ?? builtIn?.imageSize ?? 224
@@ -122,10 +124,11 @@ struct TrainingData {
         let mode: ColorMode = channels == 1 ? .gray : .rgb
         let skips = SkipCounter()
         func loader(_ dataset: any Dataset, shuffle: Bool) -> DataLoader {
+            let shard = ranks.map { DistributedShard(rank: $0.rank, worldSize: $0.size, padded: shuffle) }
             // A last batch of one sample would break BatchNorm's batch statistics: drop it then.
-            let dropLast = shuffle && dataset.count % batchSize == 1
+            let dropLast = shuffle && (shard?.sampleCount(of: dataset.count) ?? dataset.count) % batchSize == 1
             return DataLoader(dataset, batchSize: batchSize, shuffle: shuffle, dropLast: dropLast, seed: seed,
-                              workers: options.workers, strict: options.strict, onSkip: skips.callback)
+                              workers: options.workers, strict: options.strict, onSkip: skips.callback, shard: shard)
         }
 
         var train: any Dataset, validation: (any Dataset)?

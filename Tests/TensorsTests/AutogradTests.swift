@@ -35,6 +35,21 @@ import TestSupport
         #expect(closeness(x.grad!.scalars, expected) == nil)
     }
 
+    @Test func leafReadyReportsEachLeafOnceWithItsFinalGradientLastLayerFirst() throws {
+        // y = ((x·a) + x)·b: b's gradient is final before a's, and x's (used twice) only after both paths.
+        let x = Tensor([1, 2]).requiringGrad(), a = Tensor([3, -1]).requiringGrad(), b = Tensor([0.5, 2]).requiringGrad()
+        var reports: [(ObjectIdentifier, [Float])] = []
+        try ((x * a + x) * b).sum().backward { key, grad in reports.append((key, grad.scalars)) }
+        let keys = try [b, a, x].map { try #require($0.gradientKey) }
+        #expect(reports.map(\.0) == keys)
+        #expect(reports.map(\.1) == [[4, 0], [0.5, 4], [2, 0]])
+        #expect(reports.map(\.1) == [b, a, x].map { $0.grad!.scalars })
+        // A second pass reports the accumulated gradient.
+        var second: [[Float]] = []
+        try (x * 2).sum().backward { _, grad in second.append(grad.scalars) }
+        #expect(second == [[4, 2]])
+    }
+
     @Test func noGradRecordsNothing() {
         let x = Tensor([1, 2]).requiringGrad()
         let y = withNoGrad { (x * 3).exp() }

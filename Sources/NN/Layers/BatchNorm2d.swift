@@ -12,6 +12,10 @@ public final class BatchNorm2d: Module, @unchecked Sendable {
     public let runningMean: Buffer?, runningVar: Buffer?, numBatchesTracked: Buffer?
     /// Set when folded into the preceding conv: evaluation mode then passes the input through.
     var isFoldedIntoConv = false
+    /// In a data-parallel run with synchronised batch norm (`SyncBatchNorm`), sums the training-mode
+    /// statistics over every process; nil (the default, DDP's): each process normalises with its
+    /// own batch's statistics. Evaluation mode never synchronises.
+    public var statisticsSync: (any CrossProcessSum)?
 
     public init(_ numFeatures: Int, eps: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true,
                 trackRunningStats: Bool = true) {
@@ -50,7 +54,8 @@ public final class BatchNorm2d: Module, @unchecked Sendable {
         }
         var rm = runningMean?.value, rv = runningVar?.value
         let out = Tensor.batchNorm(input, runningMean: &rm, runningVar: &rv, weight: weight?.value, bias: bias?.value,
-                                   training: useBatchStats, momentum: factor, eps: eps)
+                                   training: useBatchStats, momentum: factor, eps: eps,
+                                   sync: isTraining ? statisticsSync : nil)
         if isTraining, let rm, let rv { runningMean?.value = rm; runningVar?.value = rv }
         return out
     }

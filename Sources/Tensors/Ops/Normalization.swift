@@ -8,9 +8,12 @@ extension Tensor {
     /// In training mode the batch statistics normalise, and the running statistics (if given) are
     /// updated in place: `running = (1 − momentum)·running + momentum·stat`, with the unbiased
     /// variance, as PyTorch does. In evaluation mode the running statistics normalise.
+    /// - Parameter sync: in training mode, makes the batch statistics (and their gradients) span
+    ///   the batches of every process of a data-parallel run, as `SyncBatchNorm` (every process
+    ///   must then run the same layers in the same order).
     public static func batchNorm(_ input: Tensor, runningMean: inout Tensor?, runningVar: inout Tensor?,
                                  weight: Tensor?, bias: Tensor?, training: Bool, momentum: Float = 0.1,
-                                 eps: Float = 1e-5) -> Tensor {
+                                 eps: Float = 1e-5, sync: (any CrossProcessSum)? = nil) -> Tensor {
         guard input.rank >= 2 else { trap("batch_norm: expected an input [N, C, ...], got \(describe(input.shape))") }
         let (n, c) = (input.shape[0], input.shape[1])
         let s = input.count / Swift.max(n * c, 1)
@@ -26,13 +29,20 @@ extension Tensor {
             trap("batch_norm: expected more than 1 value per channel when training, got input \(describe(input.shape))")
         }
         let mean = Tensor(uninitializedShape: [c]), invStd = Tensor(uninitializedShape: [c])
+        let sync = training ? sync : nil
+        var total = n * s  // values per channel behind the statistics (over every process with `sync`)
         if training {
             var variance = Tensor(uninitializedShape: [c])
             input.withUnsafeBufferPointer { x in
-                BatchNormKernel.statistics(x.baseAddress!, n: n, c: c, s: s, mean: mean.storage.base, variance: variance.storage.base)
+                if let sync {
+                    total = BatchNormKernel.statistics(x.baseAddress!, n: n, c: c, s: s, mean: mean.storage.base,
+                                                       variance: variance.storage.base, across: sync)
+                } else {
+                    BatchNormKernel.statistics(x.baseAddress!, n: n, c: c, s: s, mean: mean.storage.base, variance: variance.storage.base)
+                }
             }
             if runningMean != nil && runningVar != nil {
-                let unbiased = Float(n * s) / Float(Swift.max(n * s - 1, 1))
+                let unbiased = Float(total) / Float(Swift.max(total - 1, 1))
                 withNoGrad {
                     runningMean! *= 1 - momentum
                     runningMean! += mean * momentum
@@ -66,15 +76,23 @@ extension Tensor {
             let x = input.detached(), gamma = weight?.detached()
             let needs = inputs.map(\.requiresGrad)
             let (hasWeight, hasBias) = (weight != nil, bias != nil)
+            let count = total
             out.record("batch_norm", inputs: inputs) { dy in
                 var dx = needs[0] ? Tensor(uninitializedShape: x.shape) : nil
                 let dgamma = Tensor(uninitializedShape: [c]), dbeta = Tensor(uninitializedShape: [c])
                 x.withUnsafeBufferPointer { xp in
                     dy.withUnsafeBufferPointer { dp in
-                        BatchNormKernel.backward(xp.baseAddress!, dp.baseAddress!, n: n, c: c, s: s,
-                                                 mean: mean.storage.base, invStd: invStd.storage.base,
-                                                 gamma: gamma.map { $0.storage.base + $0.offset }, dx: dx?.storage.base,
-                                                 dgamma: dgamma.storage.base, dbeta: dbeta.storage.base, training: training)
+                        if let sync {
+                            BatchNormKernel.backward(xp.baseAddress!, dp.baseAddress!, n: n, c: c, s: s, count: count,
+                                                     mean: mean.storage.base, invStd: invStd.storage.base,
+                                                     gamma: gamma.map { $0.storage.base + $0.offset }, dx: dx?.storage.base,
+                                                     dgamma: dgamma.storage.base, dbeta: dbeta.storage.base, across: sync)
+                        } else {
+                            BatchNormKernel.backward(xp.baseAddress!, dp.baseAddress!, n: n, c: c, s: s,
+                                                     mean: mean.storage.base, invStd: invStd.storage.base,
+                                                     gamma: gamma.map { $0.storage.base + $0.offset }, dx: dx?.storage.base,
+                                                     dgamma: dgamma.storage.base, dbeta: dbeta.storage.base, training: training)
+                        }
                     }
                 }
                 dx?.node = nil
