@@ -4,15 +4,17 @@
 // Layering, bottom to top (each module imports only modules on lower lines; see Docs/DESIGN.md):
 //   C and system:  CBLAS (OpenBLAS)   CZlib   CImageCodecs (libjpeg + libpng shim)
 //                  CKernels (our GEMM/conv micro-kernels: AVX-512F, AVX2+FMA, portable; runtime dispatch)
+//                  CMPI (Open MPI through dlopen at run time: builds and runs without Open MPI installed)
 //   plumbing:      Traps (programming-error traps)   Files -> CZlib (atomic writes, reads, maps, inflate)
 //   parsers:       Pickle -> Files (allowlist unpickler)
 //   engine:        Tensors -> CKernels, CBLAS  NN -> Tensors
+//   distributed:   Distributed -> CMPI, Traps (MPI_COMM_WORLD: rank, size, bounded all-reduce/broadcast/barrier)
 //   files:         Checkpoints -> Tensors, Pickle, Files   ImageIO -> CImageCodecs, Files
 //   vision:        Transforms -> ImageIO, Tensors          Models -> NN, Checkpoints
 //                  Datasets -> Transforms, Pickle, Files   Training -> Datasets, Models
 //                  ModelLoading -> Training, Models (zoo name / .pth / .safetensors -> model + classes + preset)
 //   umbrella:      SwiftVision re-exports every library above
-//   tools:         VisionBenchmarks -> the libraries (only VisionCLI imports it)
+//   tools:         VisionBenchmarks -> the libraries, Distributed (only VisionCLI imports it)
 //                  VisionCLI (`vision`) -> SwiftVision, VisionBenchmarks, ArgumentParser
 //                  VisionFuzz (Fuzz/) -> ImageIO, Checkpoints, Datasets, Pickle: the fuzz harnesses
 // A library that traps (a programming error) does so through Traps. No unsafeFlags in any library.
@@ -36,6 +38,8 @@ let package = Package(
         .target(name: "CImageCodecs", linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png")]),
         // Our GEMM and conv micro-kernels; each ISA's code carries its own target attributes (no -m flags).
         .target(name: "CKernels"),
+        // Open MPI, dlopened only when mpirun started the process: no mpi.h, no libmpi at build time.
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
 
         // Plumbing.
         .target(name: "Traps"),
@@ -45,6 +49,9 @@ let package = Package(
         // The engine.
         .target(name: "Tensors", dependencies: ["CKernels", "CBLAS", "Traps"]),
         .target(name: "NN", dependencies: ["Tensors", "Traps"]),
+
+        // Data-parallel runtime: MPI_COMM_WORLD over CMPI.
+        .target(name: "Distributed", dependencies: ["CMPI", "Traps"]),
 
         // Files and images.
         .target(name: "Checkpoints", dependencies: ["Tensors", "Pickle", "Files"]),
@@ -59,11 +66,12 @@ let package = Package(
         .target(name: "ModelLoading", dependencies: ["Training", "Models", "Checkpoints", "NN", "Transforms", "ImageIO", "Tensors"]),
         .target(name: "SwiftVision",
                 dependencies: ["Tensors", "NN", "Models", "Pickle", "Files", "Checkpoints", "ImageIO", "Transforms", "Datasets",
-                               "Training", "ModelLoading"]),
+                               "Training", "ModelLoading", "Distributed"]),
 
         // Tools: the `vision bench` harnesses (not part of the umbrella) and the `vision` executable.
         .target(name: "VisionBenchmarks",
-                dependencies: ["Tensors", "CKernels", "CBLAS", "NN", "Models", "Checkpoints", "Datasets", "Transforms", "ImageIO"]),
+                dependencies: ["Tensors", "CKernels", "CBLAS", "NN", "Models", "Checkpoints", "Datasets", "Transforms", "ImageIO",
+                               "Distributed"]),
         .executableTarget(
             name: "VisionCLI",
             dependencies: ["SwiftVision", "VisionBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -86,6 +94,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["SwiftVision", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["SwiftVision"], resources: [.copy("Fixtures")]),
+        // Without mpirun: environment detection, error texts, a missing or foreign libmpi (CLITests runs mpirun).
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
         // The `vision` executable end to end (spawns the binary built next to the test executable).
         .testTarget(name: "CLITests", dependencies: ["SwiftVision", "TestSupport"]),
     ]

@@ -10,3 +10,4 @@
 @_exported import Files
 @_exported import Training
 @_exported import ModelLoading
+@_exported import Distributed

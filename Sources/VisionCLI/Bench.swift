@@ -7,7 +7,8 @@ import VisionBenchmarks
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against a reference in the same run (medians of repeated runs).",
-        subcommands: [MachineBench.self, TensorBench.self, ConvBench.self, ModelsBench.self, TrainBench.self, DataBench.self, ImagesBench.self, CheckpointsBench.self])
+        subcommands: [MachineBench.self, TensorBench.self, ConvBench.self, ModelsBench.self, TrainBench.self, DataBench.self, ImagesBench.self, CheckpointsBench.self,
+                      AllReduceBench.self])
 }
 
 struct MachineBench: ParsableCommand {

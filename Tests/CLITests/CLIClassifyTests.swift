@@ -20,6 +20,12 @@ enum VisionProcess {
             Issue.record("the vision binary is not at \(binary.path); `swift build` the package before testing")
             throw CLIFixture.Missing()
         }
+        return try run(executable: binary, arguments, visionHome: visionHome, environment: extra)
+    }
+
+    /// Runs another program (a launcher such as mpirun, given `binary.path` among its arguments)
+    /// the way `run` runs vision: repository root as working directory, VISION_HOME set.
+    static func run(executable: URL, _ arguments: [String], visionHome: String, environment extra: [String: String] = [:]) throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("vision-out-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -27,7 +33,7 @@ enum VisionProcess {
         _ = FileManager.default.createFile(atPath: out.path, contents: nil)
         _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = repositoryRoot
         var environment = ProcessInfo.processInfo.environment
