@@ -8,13 +8,13 @@
 //   plumbing:      Traps (programming-error traps)   Files -> CZlib (atomic writes, reads, maps, inflate)
 //   parsers:       Pickle -> Files (allowlist unpickler)
 //   engine:        Tensors -> CKernels, CBLAS  NN -> Tensors
-//   distributed:   Distributed -> CMPI, Traps (MPI_COMM_WORLD: rank, size, bounded all-reduce/broadcast/barrier)
+//   distributed:   VisionMPI -> CMPI, Traps (MPI_COMM_WORLD: rank, size, bounded all-reduce/broadcast/barrier)
 //   files:         Checkpoints -> Tensors, Pickle, Files   ImageIO -> CImageCodecs, Files
 //   vision:        Transforms -> ImageIO, Tensors          Models -> NN, Checkpoints
-//                  Datasets -> Transforms, Pickle, Files   Training -> Datasets, Models
+//                  Datasets -> Transforms, Pickle, Files   Training -> Datasets, Models, VisionMPI
 //                  ModelLoading -> Training, Models (zoo name / .pth / .safetensors -> model + classes + preset)
 //   umbrella:      SwiftVision re-exports every library above
-//   tools:         VisionBenchmarks -> the libraries, Distributed (only VisionCLI imports it)
+//   tools:         VisionBenchmarks -> the libraries, VisionMPI (only VisionCLI imports it)
 //                  VisionCLI (`vision`) -> SwiftVision, VisionBenchmarks, ArgumentParser
 //                  VisionFuzz (Fuzz/) -> ImageIO, Checkpoints, Datasets, Pickle: the fuzz harnesses
 // A library that traps (a programming error) does so through Traps. No unsafeFlags in any library.
@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensors", "Traps"]),
 
         // Data-parallel runtime: MPI_COMM_WORLD over CMPI.
-        .target(name: "Distributed", dependencies: ["CMPI", "Traps"]),
+        .target(name: "VisionMPI", dependencies: ["CMPI", "Traps"]),
 
         // Files and images.
         .target(name: "Checkpoints", dependencies: ["Tensors", "Pickle", "Files"]),
@@ -62,16 +62,17 @@ let package = Package(
         .target(name: "Models", dependencies: ["NN", "Checkpoints", "Tensors", "Files", "Traps"]),
         .target(name: "Datasets", dependencies: ["Transforms", "ImageIO", "Tensors", "Pickle", "Files", "Traps"]),
         .target(name: "Training",
-                dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors", "Files", "Traps"]),
+                dependencies: ["Datasets", "Models", "NN", "Checkpoints", "Transforms", "ImageIO", "Tensors", "Files", "Traps",
+                               "VisionMPI"]),
         .target(name: "ModelLoading", dependencies: ["Training", "Models", "Checkpoints", "NN", "Transforms", "ImageIO", "Tensors"]),
         .target(name: "SwiftVision",
                 dependencies: ["Tensors", "NN", "Models", "Pickle", "Files", "Checkpoints", "ImageIO", "Transforms", "Datasets",
-                               "Training", "ModelLoading", "Distributed"]),
+                               "Training", "ModelLoading", "VisionMPI"]),
 
         // Tools: the `vision bench` harnesses (not part of the umbrella) and the `vision` executable.
         .target(name: "VisionBenchmarks",
                 dependencies: ["Tensors", "CKernels", "CBLAS", "NN", "Models", "Checkpoints", "Datasets", "Transforms", "ImageIO",
-                               "Distributed"]),
+                               "VisionMPI"]),
         .executableTarget(
             name: "VisionCLI",
             dependencies: ["SwiftVision", "VisionBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -95,7 +96,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["SwiftVision", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["SwiftVision"], resources: [.copy("Fixtures")]),
         // Without mpirun: environment detection, error texts, a missing or foreign libmpi (CLITests runs mpirun).
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "TestSupport"]),
+        .testTarget(name: "VisionMPITests", dependencies: ["VisionMPI", "TestSupport"]),
         // The `vision` executable end to end (spawns the binary built next to the test executable).
         .testTarget(name: "CLITests", dependencies: ["SwiftVision", "TestSupport"]),
     ]

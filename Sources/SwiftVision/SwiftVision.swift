@@ -10,4 +10,4 @@
 @_exported import Files
 @_exported import Training
 @_exported import ModelLoading
-@_exported import Distributed
+@_exported import VisionMPI

@@ -123,7 +123,7 @@ final class GradientReducer {
 
     private func startReadyBuckets() throws {
         while nextToStart < buckets.count && buckets[nextToStart].arrived == buckets[nextToStart].parameters.count {
-            buckets[nextToStart].pending = try group.startAllReduceSum(buckets[nextToStart].buffer)
+            buckets[nextToStart].pending = try group.beginAllReduceSum(buckets[nextToStart].buffer)
             nextToStart += 1
         }
     }

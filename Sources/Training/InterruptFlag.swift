@@ -8,8 +8,10 @@
 // queue or thread is involved. The flag compares the process-wide count with the count at the
 // time it was armed. (Dispatch's worker threads block signals, so a test must send SIGINT to the
 // process with `kill(getpid(), SIGINT)`, not `raise`, which targets the calling thread.)
-// Under mpirun, Ctrl-C reaches the ranks as SIGTERM (mpirun turns its SIGINT into a SIGTERM to every
-// process, then a SIGKILL after `odls_base_sigkill_timeout` seconds): `alsoSIGTERM` counts it the same.
+// Under mpirun the ranks never see a Ctrl-C: mpirun answers its SIGINT by killing the job (SIGCONT,
+// then SIGTERM and SIGKILL `odls_base_sigkill_timeout` seconds apart, 1 s by default), and it
+// forwards SIGUSR1/SIGUSR2 to every rank. A data-parallel run therefore also counts SIGTERM and
+// SIGUSR1 (`also:`): `kill -USR1 <mpirun's pid>` stops every rank at the next batch boundary.
 
 import Synchronization
 #if canImport(Glibc)
@@ -54,13 +56,13 @@ public final class InterruptFlag: Sendable {
         if baseline.load(ordering: .acquiring) >= 0 { arm() }
     }
 
-    /// Makes SIGINT (and, with `alsoSIGTERM`, SIGTERM) set this flag; a second signal exits the
-    /// process with status 130. One flag at a time should listen (the handler is process-wide).
-    /// `removeSIGINTHandler()` restores the actions the signals had before.
-    public func installSIGINTHandler(alsoSIGTERM: Bool = false) {
+    /// Makes SIGINT (and the signals in `also`, e.g. SIGTERM and SIGUSR1 under mpirun) set this
+    /// flag; a second signal exits the process with status 130. One flag at a time should listen
+    /// (the handler is process-wide). `removeSIGINTHandler()` restores the actions they had before.
+    public func installSIGINTHandler(also extra: [Int32] = []) {
         arm()
         previousActions.withLock { saved in
-            for signal in alsoSIGTERM ? [SIGINT, SIGTERM] : [SIGINT] {
+            for signal in [SIGINT] + extra {
                 var previous = sigaction()
                 var action = sigaction()
                 #if canImport(Glibc)

@@ -18,7 +18,7 @@ public protocol ProcessGroup: AnyObject, Sendable {
     func allReduceSum(_ values: inout [Double]) throws
     /// Starts summing `buffer` over all processes in place; the buffer must stay valid and
     /// untouched until the reduction completes.
-    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> any PendingReduction
+    func beginAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> any PendingReduction
     /// Copies rank `root`'s elements into every process's `buffer` (same count everywhere).
     func broadcast(_ buffer: UnsafeMutableBufferPointer<Float>, root: Int) throws
     /// Copies rank `root`'s bytes to every process (the others' `bytes` are replaced, any count).

@@ -272,7 +272,7 @@ public final class Trainer {
             return r
         }
         reporter?.report(.started(TrainingPlan(
-            epochs: config.epochs, batchesPerEpoch: batches, samplesPerEpoch: train.samplesPerEpoch,
+            epochs: config.epochs, batchesPerEpoch: batches, samplesPerEpoch: train.samplesPerEpoch * worldSize,
             startEpoch: epochsCompleted + 1, startBatch: batchInEpoch, validates: validation != nil,
             architecture: spec.architecture, parameterCount: model.parameterCount)))
         try shareInitialState()

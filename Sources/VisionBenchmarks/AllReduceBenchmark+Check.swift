@@ -1,6 +1,6 @@
 // `vision bench allreduce --check`: every collective of Distributed on rank-dependent values whose
 // results are exact, compared element by element on every rank.
-import Distributed
+import VisionMPI
 
 extension AllReduceBenchmark {
     /// Runs the check at every size on every rank: float sums through the bounded path, MPI_Allreduce

@@ -10,7 +10,7 @@
 // bandwidths compare across rank counts. The buffers hold zeros, so repeated sums stay finite.
 // The check fills buffers with rank-dependent integers whose sums are exact in float, then makes
 // every rank agree on the first failure (lowest failing rank broadcasts its message).
-import Distributed
+import VisionMPI
 import Foundation
 
 /// The all-reduce bandwidth benchmark and the collectives check behind `vision bench allreduce`.

@@ -50,6 +50,24 @@ struct Train: ParsableCommand {
             --std, --lr, --optimizer, --momentum, --weight-decay, --scheduler, --step-size, --gamma, \
             --milestones, --warmup-epochs) is refused with a message if it differs from the \
             checkpoint's; resuming a completed run without raising --epochs is an error.
+
+            Several processes (data parallelism, like PyTorch's DistributedDataParallel): start it \
+            with Open MPI, `mpirun -np N vision train ...` (as root add --allow-run-as-root; more \
+            processes than cores need --oversubscribe; across machines --hostfile FILE; see \
+            Docs/Distributed.md). Every process builds the same model, rank 0's weights are copied to \
+            the others, each trains on its shard of every epoch (torch's DistributedSampler: one \
+            permutation of --seed + epoch, padded to a multiple of N), gradients are averaged while \
+            backward runs, and all step together. --batch-size is per process: the global batch is \
+            N × B (scale --lr with it). BatchNorm uses each process's own batch statistics unless \
+            --sync-bn. Rank 0 alone writes OUT, the metrics and the progress; validation is sharded \
+            and its counts summed. Every process needs the data (and --pretrained file) at the same \
+            path. A process that dies ends the run (mpirun stops the others); a collective that \
+            waits longer than --dist-timeout seconds for the others ends it with an error naming \
+            the rank. To stop with a checkpoint at the next batch (as Ctrl-C does alone), send SIGUSR1 \
+            to mpirun, which forwards it to every process: `pkill -USR1 -x mpirun`. Ctrl-C on mpirun \
+            kills the processes within about 2 s (its own rule): the checkpoint of the last finished \
+            epoch stays intact. A run stopped between epochs resumes with any N (or alone); one stopped mid-epoch resumes \
+            with the same N.
             """)
 
     // Data
@@ -103,6 +121,12 @@ struct Train: ParsableCommand {
     @Option(help: "Continue the run saved in this checkpoint (usually OUT).") var resume: String?
     @Flag(help: "Plain progress lines even on a terminal.") var plain = false
 
+    // Data parallelism (under mpirun)
+    @Flag(help: "Under mpirun: BatchNorm normalises with the statistics of the whole global batch (PyTorch's SyncBatchNorm), not each process's own.")
+    var syncBn = false
+    @Option(help: "Under mpirun: seconds a collective may wait for the other processes before the run stops with an error naming this rank.")
+    var distTimeout = 300.0
+
     func validate() throws {
         guard (data == nil) != (dataset == nil) else { throw ValidationError("give exactly one of --data DIR and --dataset NAME") }
         if let dataset, BuiltInDataset(rawValue: dataset) == nil {
@@ -125,19 +149,43 @@ struct Train: ParsableCommand {
         if let workers, workers < 0 { throw ValidationError("--workers must be at least 0") }
         guard maxSkipped >= 0 && maxSkipped <= 1 else { throw ValidationError("--max-skipped must be a fraction in [0, 1], got \(maxSkipped)") }
         guard maxImagePixels >= 1 else { throw ValidationError("--max-image-pixels must be at least 1, got \(maxImagePixels)") }
+        guard distTimeout > 0 && distTimeout.isFinite else { throw ValidationError("--dist-timeout must be a positive number of seconds") }
+        if syncBn && !MPIEnvironment.launchedByMPI() {
+            throw ValidationError("--sync-bn synchronises BatchNorm across the processes of a data-parallel run: start it with mpirun -np N vision train ...")
+        }
     }
 
     func run() throws {
+        // Under mpirun: join the other processes; any error then ends all of them (MPI_Abort), an
+        // interruption (all ranks stop at the same step) and success leave through MPI_Finalize.
+        guard MPIEnvironment.launchedByMPI() else { return try train(group: nil) }
+        let group = try DataParallel.join(timeout: distTimeout)
+        do {
+            try train(group: group)
+        } catch let exit as ExitCode {
+            try? group.finalize()
+            throw exit
+        } catch {
+            group.abort(code: 1, message: "\(error)")
+        }
+        try group.finalize()
+    }
+
+    /// The run, alone or as one rank of `group`.
+    func train(group: MPICommunicator?) throws {
         let builtIn = dataset.flatMap(BuiltInDataset.init(rawValue:))
         let metricsPath = metrics ?? out + ".metrics.jsonl"
+        let writer = (group?.rank ?? 0) == 0
+        // Prints on rank 0 only.
+        func say(_ text: String) { if writer { print(text) } }
         // One writer per output: a second run on the same OUT (or metrics file) is refused here.
-        let locks = try Set([out, metricsPath]).sorted().map { path in
+        let locks = try (writer ? Set([out, metricsPath]).sorted() : []).map { path in
             do throws(FileError) { return try FileLock(path: path, owner: "vision train --out \(out)") } catch {
                 throw CLIError(error.description)
             }
         }
         defer { for lock in locks { lock.release() } }
-        let checkpoint = try resume.map { try TrainingCheckpoint.load($0) }
+        let checkpoint = try resume.map { try DataParallel.loadCheckpoint($0, group: group) }
         let config: TrainingConfig
         if let checkpoint {
             guard let spec = checkpoint.spec, let state = checkpoint.trainState else {
@@ -156,19 +204,21 @@ struct Train: ParsableCommand {
             config = try trainingConfig()
         }
         let data = try TrainingData.prepare(self, builtIn: builtIn, resumed: checkpoint?.spec,
-                                            seed: config.seed, batchSize: config.batchSize)
+                                            seed: config.seed, batchSize: config.batchSize, ranks: group.map { ($0.rank, $0.size) })
+        if let group { say(DataParallel.summary(group, batchSize: config.batchSize, syncBatchNorm: syncBn)) }
 
         let trainer: Trainer
         if let checkpoint, let spec = checkpoint.spec {
             guard spec.classNames.isEmpty || spec.classNames == data.classes else {
                 throw CLIError("\(checkpoint.path) was trained on classes \(spec.classNames.joined(separator: ", ")); the data has \(data.classes.joined(separator: ", "))")
             }
-            trainer = try Trainer(model: try spec.makeModel(), spec: spec, config: config, checkpointPath: out, metricsPath: metricsPath)
+            trainer = try Trainer(model: try spec.makeModel(), spec: spec, config: config, checkpointPath: out, metricsPath: metricsPath,
+                                  processGroup: group, syncBatchNorm: syncBn)
             let info = try trainer.resume(from: checkpoint)
-            print("resuming \(checkpoint.path): \(info.epochsCompleted) epochs done" + (info.batch > 0 ? ", batch \(info.batch) of the next" : ""))
-            for change in info.configChanges { print("  applied: \(change)") }
+            say("resuming \(checkpoint.path): \(info.epochsCompleted) epochs done" + (info.batch > 0 ? ", batch \(info.batch) of the next" : ""))
+            for change in info.configChanges { say("  applied: \(change)") }
             if config.scheduler == .cosine, info.configChanges.contains(where: { $0.hasPrefix("epochs:") }) {
-                print("  the cosine schedule now spans \(config.epochs) epochs: from epoch \(info.epochsCompleted + 1) the LR follows it")
+                say("  the cosine schedule now spans \(config.epochs) epochs: from epoch \(info.epochsCompleted + 1) the LR follows it")
             }
         } else {
             var spec = data.spec
@@ -176,32 +226,36 @@ struct Train: ParsableCommand {
             // googlenet/inception_v3 from the zoo's weights train (and are recorded) with transform_input.
             if start?.transformInput == true { spec.transformInput = true }
             let module = try spec.makeModel(seed: config.seed)
-            trainer = try Trainer(model: module, spec: spec, config: config, checkpointPath: out, metricsPath: metricsPath)
+            trainer = try Trainer(model: module, spec: spec, config: config, checkpointPath: out, metricsPath: metricsPath,
+                                  processGroup: group, syncBatchNorm: syncBn)
             if let start {
                 let report = try FineTuning.loadPretrained(start.weights, into: module, path: start.path)
-                print("pretrained \(start.path): \(report)" + (spec.transformInput ? " (with transform_input)" : ""))
+                say("pretrained \(start.path): \(report)" + (spec.transformInput ? " (with transform_input)" : ""))
             }
         }
 
         let interrupt = InterruptFlag()
-        // A parent that started us from a thread with SIGINT blocked (as Dispatch's workers are)
-        // passes that mask on: unblock it, or Ctrl-C would stay pending until the run ends.
-        var sigint = sigset_t()
-        sigemptyset(&sigint)
-        sigaddset(&sigint, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &sigint, nil)
-        interrupt.installSIGINTHandler()
+        let stopSignals = group == nil ? [SIGINT] : [SIGINT, SIGTERM, SIGUSR1]
+        // A parent that started us from a thread with these signals blocked (as Dispatch's workers
+        // are) passes that mask on: unblock them, or a stop would stay pending until the run ends.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        for signal in stopSignals { sigaddset(&unblocked, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
+        interrupt.installSIGINTHandler(also: Array(stopSignals.dropFirst()))
         defer { interrupt.removeSIGINTHandler() }
-        let reporter = ProgressPrinter(style: plain ? .plain : .automatic)
+        let reporter = writer ? ProgressPrinter(style: plain ? .plain : .automatic) : nil
         trainer.maxSkippedFraction = strict ? 0 : maxSkipped
         let result = try trainer.fit(train: data.train, validation: data.validation, reporter: reporter, interrupt: interrupt)
         let skipped = data.skipCounter.count
-        if skipped > 0 { reportError("skipped \(skipped) unreadable images (see the warnings above; --strict stops at the first)") }
+        if skipped > 0 {
+            reportError((group.map { "rank \($0.rank): " } ?? "") + "skipped \(skipped) unreadable images (see the warnings above; --strict stops at the first)")
+        }
         switch result.status {
         case .completed:
-            print("saved \(out) (\(trainer.spec.architecture), \(trainer.spec.numClasses) classes); metrics in \(metricsPath)")
+            say("saved \(out) (\(trainer.spec.architecture), \(trainer.spec.numClasses) classes); metrics in \(metricsPath)")
         case .interrupted:
-            print("interrupted: checkpoint saved to \(out) at epoch \(result.epochsCompleted + 1), batch \(result.batch); "
+            say("interrupted: checkpoint saved to \(out) at epoch \(result.epochsCompleted + 1), batch \(result.batch); "
                 + "continue with the same command plus --resume \(out)")
             throw ExitCode(130)
         }

@@ -22,7 +22,7 @@ final class MirrorGroup: ProcessGroup, @unchecked Sendable {
         values = values.map { $0 * Double(size) }
         log.append("allreduce-double \(values.count)")
     }
-    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> any PendingReduction {
+    func beginAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws -> any PendingReduction {
         log.append("start \(buffer.count)")
         return Pending(buffer: buffer, size: size, group: self)
     }

@@ -1,5 +1,5 @@
 // What runs without mpirun: reading mpirun's environment, and what the errors say.
-import Distributed
+import VisionMPI
 import Testing
 
 @Suite struct MPIEnvironmentTests {

@@ -1,7 +1,7 @@
 // Loading libmpi when it is missing or is not Open MPI, through VISION_MPI_LIBRARY. No test here
 // loads the real libmpi (that would make later loads succeed whatever they name: loading is
 // idempotent); CLITests runs the real thing under mpirun.
-import Distributed
+import VisionMPI
 import Testing
 
 @Suite struct MPILibraryTests {
