@@ -71,7 +71,7 @@ let package = Package(
 
         // Tools: the `vision bench` harnesses (not part of the umbrella) and the `vision` executable.
         .target(name: "VisionBenchmarks",
-                dependencies: ["Tensors", "CKernels", "CBLAS", "NN", "Models", "Checkpoints", "Datasets", "Transforms", "ImageIO",
+                dependencies: ["Tensors", "CKernels", "CBLAS", "NN", "Models", "Checkpoints", "Datasets", "Transforms", "ImageIO", "Training",
                                "VisionMPI"]),
         .executableTarget(
             name: "VisionCLI",

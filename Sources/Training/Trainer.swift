@@ -75,6 +75,11 @@ public final class Trainer {
     /// Gradient bucket sizes of a data-parallel run: DDP's 1 MB first bucket, then 25 MB (read
     /// when the first `fit` starts).
     package var gradientBucketBytes = (first: GradientReducer.firstBucketBytes, rest: GradientReducer.bucketBytes)
+    /// Seconds data-parallel steps spent after backward waiting for the gradient all-reduce and
+    /// summing the step's totals: the communication that backward did not hide.
+    public private(set) var exposedCommunicationSeconds = 0.0
+    /// Bytes of gradient each data-parallel step all-reduces (0 before the first `fit`, or alone).
+    public var gradientBytesPerStep: Int { reducer?.bytesPerStep ?? 0 }
 
     /// Epochs completed so far (also the 0-based index of the next epoch).
     public private(set) var epochsCompleted = 0
@@ -387,10 +392,12 @@ public final class Trainer {
         let value = loss.item()
         reducer.beginStep()
         try loss.backward(leafReady: reducer.leafReady)
+        let clock = ContinuousClock(), waitStart = clock.now
         try reducer.finish()
         var totals = [Double(value) * Double(batch.count), Double(correctCount(logits, batch)), Double(batch.count),
                       interrupt?.isSet == true ? 1 : 0, value.isFinite ? 0 : 1]
         try processGroup.allReduceSum(&totals)
+        exposedCommunicationSeconds += seconds(clock.now - waitStart)
         let mean = Float(totals[0] / max(totals[2], 1))
         guard totals[4] == 0 else { throw nonFiniteLoss(value.isFinite ? mean : value, epoch: epoch) }
         optimizer.step()

@@ -178,14 +178,22 @@ struct TrainBench: ParsableCommand {
             A fixed random batch and random labels, so only the model's compute is measured (the data \
             pipeline has its own benchmark). Cases are MODEL:BATCH:CHANNELS:SIZE. \
             Scripts/bench_training.py runs PyTorch on the same work in the same run and prints ratios.
+
+            --data-parallel, under `mpirun -np N`: the step of `vision train`'s data-parallel trainer \
+            (gradients all-reduced while backward runs, then the step's totals), BATCH images per \
+            process; prints the global images/s, and the communication backward did not hide (the \
+            wait after backward) with its share of the step. Scripts/bench_distributed.sh compares \
+            N processes × 1 thread with 1 process × N threads on the same global batch.
             """)
 
     @Option(help: "Comma-separated cases MODEL:BATCH:CHANNELS:SIZE.")
     var cases = "small_cnn:64:1:28,resnet18:32:3:64"
     @Option(help: "Timed steps per case (after two warm-up steps).") var runs = 10
     @Flag(help: "Print one JSON object per case.") var json = false
+    @Flag(help: "Under mpirun: time the data-parallel step (BATCH per process).") var dataParallel = false
 
     func run() throws {
+        if dataParallel { return try runDataParallel() }
         if !json { print(MachineBenchmark.header()) }
         for spec in cases.split(separator: ",") {
             let parts = spec.split(separator: ":").map(String.init)
@@ -199,6 +207,34 @@ struct TrainBench: ParsableCommand {
             } else {
                 print(String(format: "%-10@ batch %3d, %d×%d×%d: step median %8.2f ms (min %.2f), %7.1f img/s",
                              r.model, batch, channels, size, size, r.medianSeconds * 1e3, r.minSeconds * 1e3, r.imagesPerSecond))
+            }
+        }
+    }
+}
+
+extension TrainBench {
+    func runDataParallel() throws {
+        guard MPIEnvironment.launchedByMPI() else {
+            throw ValidationError("--data-parallel runs under mpirun: mpirun -np 2 vision bench train --data-parallel ...")
+        }
+        let group = try MPICommunicator.initialize()
+        defer { try? group.finalize() }
+        if !json && group.rank == 0 { print(MachineBenchmark.header() + " · processes: \(group.size)") }
+        for spec in cases.split(separator: ",") {
+            let parts = spec.split(separator: ":").map(String.init)
+            guard parts.count == 4, let batch = Int(parts[1]), let channels = Int(parts[2]), let size = Int(parts[3]),
+                  batch > 0, channels > 0, size > 0 else {
+                throw ValidationError("bad case '\(spec)': expected MODEL:BATCH:CHANNELS:SIZE, e.g. resnet18:16:3:64")
+            }
+            let r = try DataParallelStepBenchmark.run(model: parts[0], batch: batch, channels: channels, size: size, runs: runs,
+                                                      group: group)
+            guard group.rank == 0 else { continue }
+            if json {
+                print(String(decoding: try jsonEncoder.encode(MachineBenchmark.Tagged(r)), as: UTF8.self))
+            } else {
+                print(String(format: "%-10@ %d × batch %3d, %d×%d×%d: step median %8.2f ms, %7.1f img/s; exposed communication %.2f ms (%.1f%% of the step), %.1f MB of gradients",
+                             r.model, r.worldSize, batch, channels, size, size, r.medianSeconds * 1e3, r.imagesPerSecond,
+                             r.exposedCommunicationSeconds * 1e3, r.exposedCommunicationShare * 100, Double(r.gradientBytes) / 1e6))
             }
         }
     }

@@ -53,8 +53,8 @@ struct Train: ParsableCommand {
 
             Several processes (data parallelism, like PyTorch's DistributedDataParallel): start it \
             with Open MPI, `mpirun -np N vision train ...` (as root add --allow-run-as-root; more \
-            processes than cores need --oversubscribe; across machines --hostfile FILE; see \
-            Docs/Distributed.md). Every process builds the same model, rank 0's weights are copied to \
+            processes than cores need --oversubscribe; across machines --hostfile FILE; mpirun binds a \
+            process to one core unless given --bind-to none; see Docs/Distributed.md). Every process builds the same model, rank 0's weights are copied to \
             the others, each trains on its shard of every epoch (torch's DistributedSampler: one \
             permutation of --seed + epoch, padded to a multiple of N), gradients are averaged while \
             backward runs, and all step together. --batch-size is per process: the global batch is \
