@@ -63,10 +63,10 @@ struct Train: ParsableCommand {
             and its counts summed. Every process needs the data (and --pretrained file) at the same \
             path. A process that dies ends the run (mpirun stops the others); a collective that \
             waits longer than --dist-timeout seconds for the others ends it with an error naming \
-            the rank. To stop with a checkpoint at the next batch (as Ctrl-C does alone), send SIGUSR1 \
-            to mpirun, which forwards it to every process: `pkill -USR1 -x mpirun`. Ctrl-C on mpirun \
-            kills the processes within about 2 s (its own rule): the checkpoint of the last finished \
-            epoch stays intact. A run stopped between epochs resumes with any N (or alone); one stopped mid-epoch resumes \
+            the rank. Ctrl-C on mpirun stops every process at the next batch boundary and rank 0 \
+            saves, as alone, but mpirun kills the processes 1 s later (SIGTERM, then SIGKILL): for \
+            steps longer than that give mpirun --mca odls_base_sigkill_timeout 30. `pkill -USR1 -x \
+            mpirun` (forwarded to every process) stops the same way with no deadline. A run stopped between epochs resumes with any N (or alone); one stopped mid-epoch resumes \
             with the same N.
             """)
 
@@ -235,7 +235,7 @@ struct Train: ParsableCommand {
         }
 
         let interrupt = InterruptFlag()
-        let stopSignals = group == nil ? [SIGINT] : [SIGINT, SIGTERM, SIGUSR1]
+        let stopSignals = group == nil ? [SIGINT] : [SIGINT, SIGTERM, SIGUSR1, SIGCONT]
         // A parent that started us from a thread with these signals blocked (as Dispatch's workers
         // are) passes that mask on: unblock them, or a stop would stay pending until the run ends.
         var unblocked = sigset_t()

@@ -1,9 +1,8 @@
 // `mpirun -np N vision train` end to end on the Fashion-MNIST images of Datasets/: two ranks with
 // half the batch each end where one process with the whole batch does (without BatchNorm, and with
 // it under --sync-bn); without --sync-bn rank 0's running statistics are those of its shard; a
-// killed rank ends the run within a bounded time and the last checkpoint resumes alone; SIGUSR1 to
-// mpirun (what stops a data-parallel run with a checkpoint, since mpirun kills the ranks on Ctrl-C)
-// saves at the next batch, and the same ranks resume to an uninterrupted run's weights.
+// killed rank ends the run within a bounded time and the last checkpoint resumes alone; Ctrl-C or
+// SIGUSR1 to mpirun saves at the next batch, and the same ranks resume to an uninterrupted run's weights.
 //
 // "Within 1e-5 relative": per tensor for small_cnn (max |a − b| ≤ 1e-5 · max |a|); over the whole
 // parameter vector for resnet18 (‖a − b‖ ≤ 1e-5 · ‖a‖), whose early training is ill-conditioned
@@ -80,6 +79,36 @@ enum DistributedTrainFixture {
     }
 
     static func tensors(_ path: String) throws -> [String: [Float]] { try TrainFixture.weights(path) }
+
+    /// Starts `executable` with no blocked signals and default actions (as from a shell), output
+    /// discarded; returns its pid.
+    static func spawnWithSignalsUnblocked(_ executable: String, _ arguments: [String]) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for s in [SIGINT, SIGTERM, SIGUSR1, SIGCONT, SIGTSTP] { sigaddset(&defaults, s) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var pid = pid_t()
+        let code = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        guard code == 0 else {
+            Issue.record("posix_spawn \(executable): \(String(cString: strerror(code)))")
+            throw CLIFixture.Missing()
+        }
+        return pid
+    }
 
     /// max |a − b| / max |a| over the worst tensor, with its name.
     static func worstTensor(_ a: [String: [Float]], _ b: [String: [Float]]) -> (Double, String) {
@@ -228,26 +257,34 @@ enum DistributedTrainFixture {
         #expect(try TrainingCheckpoint.load(out).trainState?.epoch == state.epoch + 1)
     }
 
-    @Test func sigusr1OnMpirunSavesAndTheSameRanksResumeExactly() throws {
-        let data = try F.folder("dp-int", counts: [32, 32, 32])
-        let whole = CLIFixture.directory + "/dp-int-whole.safetensors", part = CLIFixture.directory + "/dp-int-part.safetensors"
-        try? FileManager.default.removeItem(atPath: part + ".metrics.jsonl")
-        let common = ["train", "--data", data, "--epochs", "60", "--channels", "1", "--image-size", "28", "--mean", "0.286",
+    /// The uninterrupted 2-rank run the stopped-and-resumed ones must equal.
+    static let stopRun: (data: String, common: [String], weights: [String: [Float]]) = {
+        let data = try! F.folder("dp-int", counts: [32, 32, 32])
+        let whole = CLIFixture.directory + "/dp-int-whole.safetensors"
+        let common = ["train", "--data", data, "--epochs", "30", "--channels", "1", "--image-size", "28", "--mean", "0.286",
                       "--std", "0.353", "--batch-size", "8", "--lr", "0.05", "--plain", "--workers", "1"]
-        let uninterrupted = try F.run(ranks: 2, common + ["--out", whole], tag: "dp-int")
-        #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
+        let uninterrupted = try! F.run(ranks: 2, common + ["--out", whole], tag: "dp-int")
+        precondition(uninterrupted.status == 0, uninterrupted.stderr)
+        return (data, common, try! F.tensors(whole))
+    }()
 
-        // `kill -USR1 <mpirun>` makes mpirun forward SIGUSR1 to every rank. The mpirun started here
-        // inherits this test thread's blocked signals (Foundation's Process passes the mask on),
-        // so the test sends it to one rank itself: every rank must still stop at the same batch.
-        let mpirun = try F.start(ranks: 2, common + ["--out", part])
-        defer { if mpirun.isRunning { mpirun.terminate() } }
+    /// SIGUSR1 to mpirun (forwarded to every rank) and Ctrl-C (SIGINT: mpirun sends SIGCONT at
+    /// once, SIGTERM a second later) both stop every rank at the same batch boundary, rank 0 saves,
+    /// and `--resume` with the same 2 ranks ends with the uninterrupted run's weights.
+    @Test(arguments: [SIGUSR1, SIGINT])
+    func stoppingMpirunSavesAndTheSameRanksResumeExactly(_ signal: Int32) throws {
+        let (_, common, whole) = Self.stopRun
+        let part = CLIFixture.directory + "/dp-int-part-\(signal).safetensors"
+        for suffix in ["", ".metrics.jsonl"] { try? FileManager.default.removeItem(atPath: part + suffix) }
+        // mpirun must not inherit this test thread's blocked signals (Foundation's Process would pass them on).
+        let mpirun = try F.spawnWithSignalsUnblocked(try CLIDistributedTests.mpirun().path,
+                                                     F.launcherFlags + ["-np", "2", VisionProcess.binary.path] + common + ["--out", part])
         try #require(F.waitForFile(part + ".metrics.jsonl"), "no epoch finished within 60 s")
-        let rank1 = try #require(F.rankProcess(1, marker: part), "rank 1's process not found")
-        kill(rank1, SIGUSR1)
-        mpirun.waitUntilExit()
+        kill(mpirun, signal)
+        var status: Int32 = 0
+        waitpid(mpirun, &status, 0)
         let state = try #require(try TrainingCheckpoint.load(part).trainState)
-        #expect(state.epoch >= 1 && state.epoch < 60, "stopped at epoch \(state.epoch) batch \(state.batch)")
+        #expect(state.epoch >= 1 && state.epoch < 30, "stopped at epoch \(state.epoch) batch \(state.batch)")
         if state.batch > 0 {
             // Mid-epoch: the batch index counts 2-rank shards, so one process cannot continue it.
             let alone = try VisionProcess.run(common + ["--out", part, "--resume", part], visionHome: CLIFixture.home("dp-int"))
@@ -255,9 +292,9 @@ enum DistributedTrainFixture {
         }
         let resumed = try F.run(ranks: 2, common + ["--out", part, "--resume", part], tag: "dp-int")
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        let a = try F.tensors(whole), b = try F.tensors(part)
-        #expect(a.keys.sorted() == b.keys.sorted())
-        #expect(a.keys.allSatisfy { a[$0] == b[$0] }, "weights differ from the uninterrupted run's")
+        let b = try F.tensors(part)
+        #expect(whole.keys.sorted() == b.keys.sorted())
+        #expect(whole.keys.allSatisfy { whole[$0] == b[$0] }, "weights differ from the uninterrupted run's")
     }
 
     @Test func syncBatchNormOutsideMpirunIsRefused() throws {

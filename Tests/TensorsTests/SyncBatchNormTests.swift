@@ -77,20 +77,20 @@ private final class AloneSum: CrossProcessSum, @unchecked Sendable {
         let (x, w) = Self.data(6, seed: 11)
         let whole = try Self.run(x, w, sync: nil)
         let sum = BarrierSum(participants: 2)
-        nonisolated(unsafe) var halves: [Outcome?] = [nil, nil]
-        nonisolated(unsafe) var errors: [(any Error)?] = [nil, nil]
+        // One result box per thread (two threads writing one array would race on its buffer).
+        final class Box: @unchecked Sendable { var outcome: Result<Outcome, any Error>? }
+        let boxes = [Box(), Box()]
         let group = DispatchGroup()
         for r in 0..<2 {
-            let xr = x[(3 * r)..<(3 * r + 3)], wr = w[(3 * r)..<(3 * r + 3)]
+            let xr = x[(3 * r)..<(3 * r + 3)], wr = w[(3 * r)..<(3 * r + 3)], box = boxes[r]
             group.enter()
             Thread.detachNewThread {
-                do { halves[r] = try Self.run(xr, wr, sync: sum) } catch { errors[r] = error }
+                box.outcome = Result { try Self.run(xr, wr, sync: sum) }
                 group.leave()
             }
         }
         group.wait()
-        #expect(errors.allSatisfy { $0 == nil })
-        let a = try #require(halves[0]), b = try #require(halves[1])
+        let a = try #require(try boxes[0].outcome?.get()), b = try #require(try boxes[1].outcome?.get())
         // Three sums per rank: Σx with the count, Σ(x − mean)², and backward's Σdy, Σdy·x̂.
         #expect(sum.calls == 3)
         #expect(closeness(a.y + b.y, whole.y, rtol: 1e-5) == nil)
