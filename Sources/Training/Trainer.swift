@@ -440,7 +440,7 @@ public final class Trainer {
         for (_, p) in model.namedParameters() {
             var value = p.value.detached()
             try value.withUnsafeMutableBufferPointer { try processGroup.broadcast($0, root: 0) }
-            withNoGrad { p.value = value }
+            p.value = value
         }
         for (_, b) in model.namedBuffers() {
             var value = b.value

@@ -53,20 +53,22 @@ struct Train: ParsableCommand {
 
             Several processes (data parallelism, like PyTorch's DistributedDataParallel): start it \
             with Open MPI, `mpirun -np N vision train ...` (as root add --allow-run-as-root; more \
-            processes than cores need --oversubscribe; across machines --hostfile FILE; mpirun binds a \
-            process to one core unless given --bind-to none; see Docs/Distributed.md). Every process builds the same model, rank 0's weights are copied to \
-            the others, each trains on its shard of every epoch (torch's DistributedSampler: one \
-            permutation of --seed + epoch, padded to a multiple of N), gradients are averaged while \
-            backward runs, and all step together. --batch-size is per process: the global batch is \
-            N × B (scale --lr with it). BatchNorm uses each process's own batch statistics unless \
-            --sync-bn. Rank 0 alone writes OUT, the metrics and the progress; validation is sharded \
-            and its counts summed. Every process needs the data (and --pretrained file) at the same \
-            path. A process that dies ends the run (mpirun stops the others); a collective that \
-            waits longer than --dist-timeout seconds for the others ends it with an error naming \
-            the rank. Ctrl-C on mpirun stops every process at the next batch boundary and rank 0 \
-            saves, as alone, but mpirun kills the processes 1 s later (SIGTERM, then SIGKILL): for \
-            steps longer than that give mpirun --mca odls_base_sigkill_timeout 30. `pkill -USR1 -x \
-            mpirun` (forwarded to every process) stops the same way with no deadline. A run stopped between epochs resumes with any N (or alone); one stopped mid-epoch resumes \
+            processes than cores need --oversubscribe; across machines --hostfile FILE; mpirun \
+            binds a process to one core unless given --bind-to none; see Docs/Distributed.md). \
+            Every process builds the same model, rank 0's weights are copied to the others, each \
+            trains on its shard of every epoch (torch's DistributedSampler: one permutation of \
+            --seed + epoch, padded to a multiple of N), gradients are averaged while backward runs, \
+            and all step together. --batch-size is per process: the global batch is N × B (scale \
+            --lr with it). BatchNorm uses each process's own batch statistics unless --sync-bn. \
+            Rank 0 alone writes OUT, the metrics and the progress; validation is sharded and its \
+            counts summed. Every process needs the data (and --pretrained file) at the same path. \
+            A process that dies ends the run (mpirun stops the others); a collective that waits \
+            longer than --dist-timeout seconds for the others ends it with an error naming the \
+            rank. Ctrl-C on mpirun stops every process at the next batch boundary and rank 0 saves, \
+            as alone, but mpirun kills the processes 1 s later (SIGTERM, then SIGKILL): for steps \
+            longer than that give mpirun --mca odls_base_sigkill_timeout 30. `pkill -USR1 -x \
+            mpirun` (forwarded to every process) stops the same way with no deadline. A run \
+            stopped between epochs resumes with any N (or alone); one stopped mid-epoch resumes \
             with the same N.
             """)
 

@@ -19,11 +19,7 @@ import Testing
 
     /// `mpirun -np 2 vision <arguments>` with the flags a root shell on a 2-core container needs.
     static func runTwoRanks(_ arguments: [String], tag: String) throws -> VisionProcess.Result {
-        let launcher = try mpirun()
-        let flags = ["--allow-run-as-root", "--oversubscribe", "--timeout", "300", "-np", "2",
-                     "--mca", "btl_vader_single_copy_mechanism", "none"]
-        return try VisionProcess.run(executable: launcher, flags + [VisionProcess.binary.path] + arguments,
-                                     visionHome: CLIFixture.home(tag))
+        try DistributedTrainFixture.run(ranks: 2, arguments, tag: tag)
     }
 
     @Test func checkPassesOnTwoRanks() throws {
